@@ -1,0 +1,37 @@
+/* cli.h - private to the lladav executable: the option parser every subcommand uses and the
+ * subcommand entry points. Only the CLI prints; the libraries return statuses. */
+#ifndef LV_CLI_H
+#define LV_CLI_H
+
+#include <stdint.h>
+
+#include "core.h"
+
+typedef enum { LV_OPT_STR, LV_OPT_INT, LV_OPT_FLOAT, LV_OPT_U64, LV_OPT_FLAG } lv_opt_type;
+
+typedef struct {
+    const char *name;        /* "--model" */
+    const char *alias;       /* "-m" or NULL */
+    lv_opt_type type;
+    void       *dst;         /* const char **, int *, float *, uint64_t *, int * (flag) */
+    const char *meta;        /* "DIR" (NULL for flags) */
+    const char *help;        /* one line, include the default */
+} lv_opt;
+
+/* Parse argv[1..argc) into opts; non-option words go to pos[0..*npos) (capacity max_pos).
+ * "--" ends options. Unknown options, missing or malformed values give LV_ERR_ARG.
+ * Returns LV_OK with *want_help = 1 when -h/--help was given. */
+lv_status lv_cli_parse(int argc, char **argv, const lv_opt *opts, int nopts, const char **pos,
+                       int max_pos, int *npos, int *want_help);
+/* Print "usage: lladav CMD SYNOPSIS\n\nOptions:\n ..." to stdout. */
+void lv_cli_usage(const char *cmd, const char *synopsis, const char *about, const lv_opt *opts,
+                  int nopts);
+/* Apply --threads (0 = physical cores) and return the count used. */
+int  lv_cli_threads(int n);
+
+/* Subcommands: argv[0] is the subcommand name. Return a status; main() prints the error. */
+typedef lv_status (*lv_cmd_fn)(int argc, char **argv);
+lv_status lv_cmd_info(int argc, char **argv);
+lv_status lv_cmd_synth(int argc, char **argv);
+
+#endif
