@@ -1,24 +1,17 @@
-/* rng.c - splitmix64-based counter RNG (definition in rng.h). */
+/* rng.c - splitmix64 counter hashing (definition in rng.h). */
 #include "rng.h"
 
-#define LV_GOLDEN 0x9E3779B97F4A7C15ull
-
-static uint64_t lv_mix64(uint64_t z)
+uint64_t lv_rng_splitmix64(uint64_t x)
 {
-    z ^= z >> 30;
-    z *= 0xBF58476D1CE4E5B9ull;
-    z ^= z >> 27;
-    z *= 0x94D049BB133111EBull;
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
 
-uint64_t lv_rng_key(uint64_t seed, uint64_t stream) { return lv_mix64(seed + LV_GOLDEN * (stream + 1)); }
-
-uint64_t lv_rng_keyed_u64(uint64_t key, uint64_t counter) { return lv_mix64(key + LV_GOLDEN * (counter + 1)); }
-
 uint64_t lv_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-    return lv_rng_keyed_u64(lv_rng_key(seed, stream), counter);
+    return lv_rng_splitmix64((seed << 32) + (stream << 63) + counter);
 }
 
 double lv_rng_uniform64(uint64_t seed, uint64_t stream, uint64_t counter)
