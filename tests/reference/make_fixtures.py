@@ -102,7 +102,8 @@ def parse(args):
 def run_case(name, check=False):
     args, covers = CASES[name]
     out_rel = FX + "/ref/" + name + ".safetensors"
-    ns = parse(args + ["--out", os.path.join(REPO, out_rel)])
+    out_abs = "/tmp/lladav_check_%s.safetensors" % name if check else os.path.join(REPO, out_rel)
+    ns = parse(args + ["--out", out_abs])
     for k in ("model", "image"):
         if getattr(ns, k):
             setattr(ns, k, os.path.join(REPO, getattr(ns, k)))
