@@ -90,4 +90,9 @@ void      lv_st_writer_free(lv_st_writer *w);                   /* NULL-safe; re
 /* Convenience: write n in-memory tensors (name, dtype, shape, data) in one call. */
 lv_status lv_st_save(const char *path, const lv_tensor *tensors, int n);
 
+/* ---- small text files (index.json, config.json, tokenizer files) ----------------------
+ * Read a whole regular file into *out (malloc'd, NUL-terminated, free() it); LV_ERR_LIMIT
+ * when it is larger than max_bytes, LV_ERR_IO when it cannot be read. */
+lv_status lv_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len);
+
 #endif
