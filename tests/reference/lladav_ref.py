@@ -237,7 +237,7 @@ def gelu_erf(x):
 def siglip_forward(W, cfg, pixels):
     """pixels [n,3,S,S] -> features [n,P,Dv]; P = (S//p)^2. No post_layernorm."""
     pre = "model.vision_tower.vision_tower.vision_model."
-    x = torch.as_tensor(pixels, dtype=torch.float32)
+    x = torch.as_tensor(pixels).to(W[pre + "embeddings.patch_embedding.weight"].dtype)
     n, p, g, Dv, Hh = x.shape[0], cfg.v_patch, cfg.v_image // cfg.v_patch, cfg.v_hidden, cfg.v_heads
     x = x[:, :, :g * p, :g * p]                     # the conv never sees the last S - g*p pixels
     # patches [n, g*g, 3*p*p] in (channel, row, col) order; token index r*g + c
@@ -560,7 +560,7 @@ def generate_with_embeds(model, prompt_embeds, steps, gen_length, block_length, 
                 logits = lu + (cfg_scale + 1) * (lc - lu)
             else:
                 logits = model.forward(X[None])[0, Lp:]
-            logits = logits.float()                  # [G, V]
+            logits = logits if logits.dtype == torch.float64 else logits.float()   # [G, V]
             if logits0 is None:
                 logits0 = logits.numpy().copy()      # before the bans
             l64 = logits.double().numpy().copy()
@@ -683,6 +683,8 @@ class Pipeline:
         self.tok = HFTokenizer(os.path.join(model_dir, "tokenizer.json"))
         self.W = load_weights(model_dir)
         self.cfg = Config(model_dir, self.W, self.tok)
+        if dtype != torch.float32:          # float64 runs only measure the fp32 error
+            self.W = {k: v.to(dtype) for k, v in self.W.items()}
         self.llm = LLaDA(self.W, self.cfg, dtype)
 
     def encode_image(self, path):
@@ -714,9 +716,8 @@ class Pipeline:
         return torch.cat(parts, 0)
 
 
-def run_dump(args, trace=None):
-    torch.manual_seed(args.seed)
-    pl = Pipeline(args.model)
+def compute(pl, args, trace=None):
+    """All dump tensors for one request (numpy, float32 / int32) + image info + prompt length."""
     out = {}
     img = None
     if args.image:
@@ -735,6 +736,13 @@ def run_dump(args, trace=None):
     out["logits0"] = logits0.astype(np.float32)
     out["response_ids"] = np.array(resp, dtype=np.int32)
     out["committed_step"] = committed.astype(np.int32)
+    return out, (img["info"] if img else None), int(E.shape[0]), resp
+
+
+def run_dump(args, trace=None):
+    torch.manual_seed(args.seed)
+    pl = Pipeline(args.model)
+    out, info, Lp, resp = compute(pl, args, trace)
     meta = {
         "reference": REF_VERSION, "torch": torch.__version__.split("+")[0],
         "model": os.path.basename(os.path.normpath(args.model)),
@@ -743,11 +751,11 @@ def run_dump(args, trace=None):
         "block_length": args.block_length, "temperature": repr(float(args.temperature)),
         "remasking": args.remasking, "cfg": repr(float(args.cfg)), "seed": args.seed,
         "noise": "counter-splitmix64 (README RNG)", "v_eff": pl.cfg.v_eff,
-        "mask_id": pl.cfg.mask_id, "prompt_len_embeds": int(E.shape[0]),
+        "mask_id": pl.cfg.mask_id, "prompt_len_embeds": Lp,
         "response_text": pl.tok.decode(resp, skip=False),
     }
-    if img:
-        meta["image_geometry"] = json.dumps(img["info"], sort_keys=True)
+    if info:
+        meta["image_geometry"] = json.dumps(info, sort_keys=True)
     st_io.save(args.out, out, meta)
     return out, meta
 
