@@ -305,8 +305,16 @@ def merge_views(W_, cfg, Z, info):
     """Z: projected [n_views, P, D] -> image_embeds [N_img, D] (sec 4.3)."""
     g = cfg.v_image // cfg.v_patch
     D = Z.shape[-1]
-    if info["mode"] == "pad" or cfg.merge_type == "flat":
+    if cfg.merge_type == "flat":
         return Z.reshape(-1, D)                      # all views, no newline
+    if info["mode"] == "pad":
+        # one view. The single-image path of the official code (images passed as a list, as in
+        # generate_demo.py) appends ONE image_newline after the 729 tokens when the merge type
+        # contains "unpad"; spec sec 3.8 describes lmms-eval's multi-image tensor path (729, no
+        # newline). README "Open points".
+        if "unpad" in cfg.merge_type:
+            return torch.cat([Z[0], W_["model.image_newline"][None]], dim=0)
+        return Z[0]
     if "unpad" not in cfg.merge_type:
         raise ValueError("mm_patch_merge_type %r not supported" % cfg.merge_type)
     nx, ny = info["grid"]

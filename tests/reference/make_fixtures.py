@@ -80,6 +80,12 @@ CASES = {
          "--block-length", "8"],
         "TEXT already contains <image>: no \\n prefix; the first token of the chunk after the "
         "image is dropped (tokenizer without auto-BOS)"),
+    "img_pad_flat_f16": (
+        ["--model", M + "tiny-f16-pad", "--image", I + "wide_150x60.png", "--prompt",
+         "Describe the image in detail.", "--steps", "8", "--gen-length", "8",
+         "--block-length", "8"],
+        "F16 weights; image_aspect_ratio pad: expand2square with (127,127,127) fill, one "
+        "BICUBIC-resized view; mm_patch_merge_type flat: 16 tokens, no newline"),
     "text_eot_early_bf16": (
         ["--model", M + "tiny-bf16-sharded", "--prompt", "Is the sky blue?", "--steps", "16",
          "--gen-length", "32", "--block-length", "8"],

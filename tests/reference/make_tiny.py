@@ -354,6 +354,14 @@ def main(fx):
                 llava_config(ids, tok_len, pp, 500000.0,
                              {"mask_token_id": ids["<|mdm_mask|>"], "torch_dtype": "bfloat16"}),
                 tok, dtype="BF16", shards=3, auto_bos=True)
+    # (d) F16 single file, image_aspect_ratio "pad" (expand2square, one view) + "flat" merge
+    r = Rand(2468)
+    W = llm_weights(r, ids=ids)
+    W.update(vision_weights(r))
+    write_model(os.path.join(md, "tiny-f16-pad"), W,
+                llava_config(ids, tok_len, "(1x1),...,(3x3)", 10000.0,
+                             {"image_aspect_ratio": "pad", "mm_patch_merge_type": "flat",
+                              "torch_dtype": "float16"}), tok, dtype="F16")
     # (c) text-only original LLaDA layout (OLMo names + config keys), F32
     r = Rand(91011)
     write_model(os.path.join(md, "tiny-olmo"), to_olmo(llm_weights(r, ids=ids)), olmo_config(ids), tok)
