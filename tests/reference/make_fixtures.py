@@ -45,7 +45,8 @@ CASES = {
         ["--model", M + "tiny-f32", "--image", I + "wide_150x60.png", "--prompt",
          "Describe the image in detail.", "--steps", "8", "--gen-length", "16",
          "--block-length", "8"],
-        "wide 150x60 PNG: 3x1 grid, vertical padding + unpad rows; 2 blocks"),
+        "wide 150x60 PNG: best 168x112 (3x2 grid, 7 views), vertical padding, unpad 8x12 -> 4x12; "
+        "2 blocks"),
     "img_tall_jpeg_bf16": (
         ["--model", M + "tiny-bf16-sharded", "--image", I + "tall_50x130.jpg", "--prompt",
          "Is there a tree in the picture?", "--steps", "16", "--gen-length", "16",
@@ -57,12 +58,13 @@ CASES = {
     "img_tiny_gray": (
         ["--model", M + "tiny-f32", "--image", I + "tiny_9x7_gray.png", "--prompt",
          "What color is the car?", "--steps", "8", "--gen-length", "8", "--block-length", "8"],
-        "9x7 grayscale (L) PNG: upscaling BICUBIC, convert L->RGB"),
+        "9x7 grayscale (L) PNG: upscaling BICUBIC, convert L->RGB; unpad keeps all 4 rows "
+        "(nh = 3, pad = 0)"),
     "img_large_palette": (
         ["--model", M + "tiny-f32", "--image", I + "large_400x300_palette.png", "--prompt",
          "What is in the image?", "--steps", "16", "--gen-length", "16", "--block-length", "16"],
         "400x300 palette (P) PNG: 3x3 grid (10 views), antialiased BICUBIC downscale, unpad + "
-        "anyres_max_4 bilinear downsample 12x9->8x6"),
+        "anyres_max_4 bilinear downsample 10x12 -> 7x8"),
     "img_rgba_cfg": (
         ["--model", M + "tiny-f32", "--image", I + "rgba_100x80.png", "--prompt",
          "How many people are in the photo?", "--steps", "8", "--gen-length", "16",
@@ -70,7 +72,7 @@ CASES = {
         "RGBA PNG (alpha dropped, not composited); classifier-free guidance 1.5 (unconditional "
         "= whole prompt incl. image rows replaced by the mask embedding); logits0 guided"),
     "img_random_temp": (
-        ["--model", M + "tiny-f32", "--image", I + "wide_150x60.png", "--prompt",
+        ["--model", M + "tiny-f32", "--image", I + "square_56.png", "--prompt",
          "Tell me a short story.", "--steps", "8", "--gen-length", "16", "--block-length", "8",
          "--temperature", "0.7", "--remasking", "random", "--seed", "42"],
         "random remasking + temperature 0.7, both from the counter-splitmix64 noise"),
