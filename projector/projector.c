@@ -22,28 +22,24 @@ struct lv_projector {
     float *mm;                  /* lv_matmul_scratch_floats(max(Dv, D)) */
 };
 
-/* Tensor (kind) with shape [rows(, cols)], or NULL with the failure recorded. */
-static const lv_tensor *proj_tensor(const lv_config *c, const lv_weights *w, lv_wkind kind,
-                                    int required)
+/* *out = tensor (kind) with the shape config.c expects; a missing optional tensor is NULL. */
+static lv_status proj_tensor(const lv_tensor **out, const lv_config *c, const lv_weights *w,
+                             lv_wkind kind, int required)
 {
     char name[256];
     int64_t shape[LV_ST_MAX_DIMS];
     lv_tensor_name(name, sizeof name, c, kind, -1);
     int nd = lv_tensor_shape(shape, c, kind);
-    const lv_tensor *t = lv_weights_get(w, name);
-    if (!t) {
-        if (required) lv_fail(LV_ERR_SHAPE, "projector: missing tensor '%s'", name);
-        return NULL;
-    }
+    const lv_tensor *t = *out = lv_weights_get(w, name);
+    if (!t)
+        return required ? lv_fail(LV_ERR_SHAPE, "projector: missing tensor '%s'", name) : LV_OK;
     int ok = t->ndim == nd && lv_dtype_is_float(t->dtype);
     for (int i = 0; ok && i < nd; i++) ok = t->shape[i] == shape[i];
-    if (!ok) {
-        lv_fail(LV_ERR_SHAPE, "projector: tensor '%s' has shape [%lld%s] (%s), expected [%lld%s]",
-                name, (long long)t->shape[0], t->ndim > 1 ? ", ..." : "", lv_dtype_name(t->dtype),
-                (long long)shape[0], nd > 1 ? ", ..." : "");
-        return NULL;
-    }
-    return t;
+    if (!ok)
+        return lv_fail(LV_ERR_SHAPE, "projector: tensor '%s' has shape [%lld%s] (%s), expected "
+                       "[%lld%s]", name, (long long)t->shape[0], t->ndim > 1 ? ", ..." : "",
+                       lv_dtype_name(t->dtype), (long long)shape[0], nd > 1 ? ", ..." : "");
+    return LV_OK;
 }
 
 static float *proj_widen(const lv_tensor *t)
@@ -61,12 +57,11 @@ static lv_status proj_init(lv_projector *pj, const lv_config *c, const lv_weight
                        "(only mlp2x_gelu)", c->mm_projector_type);
     pj->Dv = c->mm_hidden_size, pj->D = c->hidden_size;
     const lv_tensor *b0, *b2, *nl;
-    if (!(pj->w0 = proj_tensor(c, w, LV_WP_0_W, 1)) || !(pj->w2 = proj_tensor(c, w, LV_WP_2_W, 1)) ||
-        !(b0 = proj_tensor(c, w, LV_WP_0_B, 1)) || !(b2 = proj_tensor(c, w, LV_WP_2_B, 1)))
-        return LV_ERR_SHAPE;
-    nl = proj_tensor(c, w, LV_W_IMAGE_NEWLINE, 0);
-    if (!nl && lv_weights_get(w, lv_tensor_name((char[256]){0}, 256, c, LV_W_IMAGE_NEWLINE, -1)))
-        return LV_ERR_SHAPE;   /* present with a wrong shape: failure already recorded */
+    LV_TRY(proj_tensor(&pj->w0, c, w, LV_WP_0_W, 1));
+    LV_TRY(proj_tensor(&b0, c, w, LV_WP_0_B, 1));
+    LV_TRY(proj_tensor(&pj->w2, c, w, LV_WP_2_W, 1));
+    LV_TRY(proj_tensor(&b2, c, w, LV_WP_2_B, 1));
+    LV_TRY(proj_tensor(&nl, c, w, LV_W_IMAGE_NEWLINE, 0));
     int kmax = pj->Dv > pj->D ? pj->Dv : pj->D;
     pj->b0 = proj_widen(b0);
     pj->b2 = proj_widen(b2);

@@ -214,7 +214,8 @@ static void expect_fail(lv_status s, lv_status want, const char *frag1, const ch
     ck_assert_msg(s == want, "status %s, want %s (%s)", lv_status_name(s), lv_status_name(want),
                   lv_last_error());
     ck_assert_msg(strstr(lv_last_error(), frag1), "'%s' lacks '%s'", lv_last_error(), frag1);
-    if (frag2) ck_assert_msg(strstr(lv_last_error(), frag2), "'%s' lacks '%s'", lv_last_error(), frag2);
+    if (frag2)
+        ck_assert_msg(strstr(lv_last_error(), frag2), "'%s' lacks '%s'", lv_last_error(), frag2);
     ck_assert(!strchr(lv_last_error(), '\n'));
 }
 

@@ -45,7 +45,11 @@ static int close_rel(const char *what, const float *got, const float *want, size
     return lv_test_close(what, got, want, n, 1e-4 * m, 0);
 }
 
-#define OK(x) do { lv_status s_ = (x); ck_assert_msg(s_ == LV_OK, "%s: %s", #x, lv_last_error()); } while (0)
+#define OK(x)                                                                             \
+    do {                                                                                  \
+        lv_status s_ = (x);                                                               \
+        ck_assert_msg(s_ == LV_OK, "%s: %s", #x, lv_last_error());                        \
+    } while (0)
 
 static void run_case(const char *json_path)
 {

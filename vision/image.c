@@ -294,8 +294,9 @@ lv_status lv_image_decode(lv_image *img, const void *data, size_t size, const ch
     if (size >= 8 && !memcmp(d, png_magic, 8)) return decode_png(img, d, size, name);
     if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
         return decode_jpeg(img, d, size, name);
-    return lv_fail(LV_ERR_UNSUPPORTED, "%s: unsupported image format (%s; only PNG and JPEG are supported)",
-                   name, sniff_other(d, size));
+    return lv_fail(LV_ERR_UNSUPPORTED,
+                   "%s: unsupported image format (%s; only PNG and JPEG are supported)", name,
+                   sniff_other(d, size));
 }
 
 lv_status lv_image_load(lv_image *img, const char *path)

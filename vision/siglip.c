@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Views per GEMM: BF16/F16 weights are widened once per call, so batching views divides that
+ * cost; 4 views of the real model keep the scratch near 130 MB. */
+#define LV_SIGLIP_BATCH 4
+
 typedef struct {
     const lv_tensor *q_w, *k_w, *v_w, *o_w, *fc1_w, *fc2_w;   /* borrowed, [out, in] */
     float *ln1_w, *ln1_b, *ln2_w, *ln2_b;                     /* [Dv] */
@@ -31,10 +35,10 @@ struct lv_siglip {
     float *patch_b;            /* [Dv] */
     float *pos;                /* [P, Dv] */
     siglip_layer *layers;      /* [L] */
-    /* scratch for one view */
-    float *patches;            /* [P, 3*p*p] */
-    float *h, *a, *q, *k, *v, *ctx;   /* [P, Dv] each */
-    float *mlp;                /* [P, Fv] */
+    /* scratch for a batch of up to LV_SIGLIP_BATCH views, T = batch * P rows */
+    float *patches;            /* [T, 3*p*p] */
+    float *h, *a, *q, *k, *v, *ctx;   /* [T, Dv] each */
+    float *mlp;                /* [T, Fv] */
     float *mm;                 /* lv_matmul_scratch_floats(max K) */
     float *att;                /* lv_attention_scratch_floats(P) */
 };
@@ -132,17 +136,17 @@ static lv_status siglip_init(lv_siglip *e, const lv_config *c, const lv_weights 
         return lv_fail(LV_ERR_NOMEM, "vision tower: cannot allocate %d layers", e->L);
     for (int l = 0; l < e->L; l++) LV_TRY(siglip_load_layer(e, w, l));
 
-    size_t PD = (size_t)e->P * e->Dv, K = (size_t)3 * e->p * e->p;
+    size_t T = (size_t)LV_SIGLIP_BATCH * e->P, PD = T * e->Dv, K = (size_t)3 * e->p * e->p;
     size_t kmax = K > (size_t)e->Fv ? K : (size_t)e->Fv;
     if ((size_t)e->Dv > kmax) kmax = (size_t)e->Dv;
-    LV_TRY(siglip_alloc(&e->patches, (size_t)e->P * K));
+    LV_TRY(siglip_alloc(&e->patches, T * K));
     LV_TRY(siglip_alloc(&e->h, PD));
     LV_TRY(siglip_alloc(&e->a, PD));
     LV_TRY(siglip_alloc(&e->q, PD));
     LV_TRY(siglip_alloc(&e->k, PD));
     LV_TRY(siglip_alloc(&e->v, PD));
     LV_TRY(siglip_alloc(&e->ctx, PD));
-    LV_TRY(siglip_alloc(&e->mlp, (size_t)e->P * e->Fv));
+    LV_TRY(siglip_alloc(&e->mlp, T * e->Fv));
     LV_TRY(siglip_alloc(&e->mm, lv_matmul_scratch_floats((int)kmax)));
     LV_TRY(siglip_alloc(&e->att, lv_attention_scratch_floats(e->P)));
     return LV_OK;
@@ -181,44 +185,52 @@ void lv_siglip_free(lv_siglip *e)
 int lv_siglip_n_tokens(const lv_siglip *e) { return e->P; }
 int lv_siglip_width(const lv_siglip *e) { return e->Dv; }
 
-/* SigLipEncoderLayer on h [P, Dv], in place. */
-static void siglip_layer_forward(lv_siglip *e, const siglip_layer *y)
+/* SigLipEncoderLayer on h [nb*P, Dv] (nb views stacked), in place; attention per view. */
+static void siglip_layer_forward(lv_siglip *e, const siglip_layer *y, int nb)
 {
-    int P = e->P, Dv = e->Dv, Fv = e->Fv;
-    lv_layernorm(e->a, e->h, y->ln1_w, y->ln1_b, P, Dv, e->eps);
-    lv_matmul(e->q, e->a, y->q_w, y->q_b, P, Dv, Dv, e->mm);
-    lv_matmul(e->k, e->a, y->k_w, y->k_b, P, Dv, Dv, e->mm);
-    lv_matmul(e->v, e->a, y->v_w, y->v_b, P, Dv, Dv, e->mm);
-    lv_attention(e->ctx, e->q, e->k, e->v, P, e->H, e->HD, e->att);   /* scale HD^-0.5 */
-    lv_matmul_acc(e->h, e->ctx, y->o_w, y->o_b, P, Dv, Dv, e->mm);     /* h += out_proj */
-    lv_layernorm(e->a, e->h, y->ln2_w, y->ln2_b, P, Dv, e->eps);
-    lv_matmul(e->mlp, e->a, y->fc1_w, y->fc1_b, P, Dv, Fv, e->mm);
+    int P = e->P, T = nb * P, Dv = e->Dv, Fv = e->Fv;
+    lv_layernorm(e->a, e->h, y->ln1_w, y->ln1_b, T, Dv, e->eps);
+    lv_matmul(e->q, e->a, y->q_w, y->q_b, T, Dv, Dv, e->mm);
+    lv_matmul(e->k, e->a, y->k_w, y->k_b, T, Dv, Dv, e->mm);
+    lv_matmul(e->v, e->a, y->v_w, y->v_b, T, Dv, Dv, e->mm);
+    for (int b = 0; b < nb; b++) {   /* softmax((q k^T) * HD^-0.5) v, no mask */
+        size_t o = (size_t)b * P * Dv;
+        lv_attention(e->ctx + o, e->q + o, e->k + o, e->v + o, P, e->H, e->HD, e->att);
+    }
+    lv_matmul_acc(e->h, e->ctx, y->o_w, y->o_b, T, Dv, Dv, e->mm);     /* h += out_proj */
+    lv_layernorm(e->a, e->h, y->ln2_w, y->ln2_b, T, Dv, e->eps);
+    lv_matmul(e->mlp, e->a, y->fc1_w, y->fc1_b, T, Dv, Fv, e->mm);
     if (e->gelu_tanh)
-        lv_gelu_tanh(e->mlp, (size_t)P * Fv);
+        lv_gelu_tanh(e->mlp, (size_t)T * Fv);
     else
-        lv_gelu_erf(e->mlp, (size_t)P * Fv);
-    lv_matmul_acc(e->h, e->mlp, y->fc2_w, y->fc2_b, P, Fv, Dv, e->mm); /* h += fc2 */
+        lv_gelu_erf(e->mlp, (size_t)T * Fv);
+    lv_matmul_acc(e->h, e->mlp, y->fc2_w, y->fc2_b, T, Fv, Dv, e->mm); /* h += fc2 */
 }
 
 lv_status lv_siglip_encode(lv_siglip *e, const float *pixels, int n, float *out)
 {
     int S = e->S, p = e->p, g = e->g, P = e->P, Dv = e->Dv, K = 3 * p * p;
-    for (int view = 0; view < n; view++) {
-        const float *x = pixels + (size_t)view * 3 * S * S;
-        /* Conv2d(k=p, s=p, no padding) as a GEMM: row r*g+c holds the patch at (r, c) in
-         * (channel, row, col) order; the last S - g*p pixel rows/columns are never read. */
-        for (int r = 0; r < g; r++)
-            for (int c = 0; c < g; c++) {
-                float *d = e->patches + ((size_t)r * g + c) * K;
-                for (int ch = 0; ch < 3; ch++)
-                    for (int i = 0; i < p; i++, d += p)
-                        memcpy(d, x + ((size_t)ch * S + (size_t)r * p + i) * S + (size_t)c * p,
-                               sizeof *d * p);
-            }
-        lv_matmul(e->h, e->patches, &e->patch_w, e->patch_b, P, K, Dv, e->mm);
-        for (size_t i = 0; i < (size_t)P * Dv; i++) e->h[i] += e->pos[i];
-        for (int l = 0; l < e->L; l++) siglip_layer_forward(e, &e->layers[l]);
-        memcpy(out + (size_t)view * P * Dv, e->h, sizeof *out * (size_t)P * Dv);
+    for (int v0 = 0; v0 < n; v0 += LV_SIGLIP_BATCH) {
+        int nb = n - v0 < LV_SIGLIP_BATCH ? n - v0 : LV_SIGLIP_BATCH;
+        /* Conv2d(k=p, s=p, no padding) as a GEMM: row r*g+c of a view holds the patch at
+         * (r, c) in (channel, row, col) order; the last S - g*p pixel rows/columns are never
+         * read. */
+        for (int b = 0; b < nb; b++) {
+            const float *x = pixels + (size_t)(v0 + b) * 3 * S * S;
+            for (int r = 0; r < g; r++)
+                for (int c = 0; c < g; c++) {
+                    float *d = e->patches + ((size_t)b * P + (size_t)r * g + c) * K;
+                    for (int ch = 0; ch < 3; ch++)
+                        for (int i = 0; i < p; i++, d += p)
+                            memcpy(d, x + ((size_t)ch * S + (size_t)r * p + i) * S +
+                                          (size_t)c * p, sizeof *d * p);
+                }
+        }
+        lv_matmul(e->h, e->patches, &e->patch_w, e->patch_b, nb * P, K, Dv, e->mm);
+        for (int b = 0; b < nb; b++)   /* + position_embedding(token index) */
+            for (size_t i = 0; i < (size_t)P * Dv; i++) e->h[(size_t)b * P * Dv + i] += e->pos[i];
+        for (int l = 0; l < e->L; l++) siglip_layer_forward(e, &e->layers[l], nb);
+        memcpy(out + (size_t)v0 * P * Dv, e->h, sizeof *out * (size_t)nb * P * Dv);
     }
     return LV_OK;
 }
