@@ -320,7 +320,7 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
             }
             pass++;
             if (!text && p->n_stops) lv_scan_stops(p, s.tail, &found, &stop);
-            if (p->progress) p->progress(p->progress_user, pass - 1, b, nb, committed, G);
+            if (p->progress) p->progress(p->progress_user, pass - 1, b, nb, committed, G, s.tail);
         }
     }
     if (st == LV_OK) {

@@ -34,9 +34,10 @@ typedef enum {
 typedef lv_status (*lv_logits_fn)(void *model, const int32_t *tail, int n_tail, int uncond,
                                   const int32_t *rows, int n_rows, float *logits);
 
-/* Called after every forward pass: pass index (from 0), block index, tokens committed so far. */
+/* Called after every forward pass: pass index (from 0), block index, tokens committed so far,
+ * and the current canvas tail[0..gen_length) (borrowed; masked rows hold mask_id). */
 typedef void (*lv_progress_fn)(void *user, int pass, int block, int n_blocks, int committed,
-                               int gen_length);
+                               int gen_length, const int32_t *tail);
 
 typedef struct {
     const int32_t *ids;   /* borrowed */
