@@ -665,8 +665,12 @@ def generate_text(model, prompt_ids, steps=128, gen_length=128, block_length=128
             else:
                 x0 = np.argmax(logits.numpy(), axis=-1)
             if confidence_eos_eot_inf:
-                logits[:, c.eos_id] = -float("inf")
+                # generate.py's chained assignment `logits_with_noise[..., EOS] = logits[..., EOT]
+                # = -inf`: EOT always leaves the softmax; EOS only when T == 0, where
+                # logits_with_noise IS logits. x0 is already chosen, so a picked EOT gets conf 0.
                 logits[:, c.eot_id] = -float("inf")
+                if temperature == 0:
+                    logits[:, c.eos_id] = -float("inf")
             if remasking == "low_confidence":
                 p = torch.softmax(logits, dim=-1).numpy()
                 conf = p[np.arange(len(x)), x0].astype(np.float64)

@@ -257,6 +257,9 @@ class TestFixtures(unittest.TestCase):
         y = R.generate_text(pl.llm, ids, steps=8, gen_length=16, block_length=8, temperature=0.8,
                             remasking="random", noise=R.CounterNoise(3), cfg_scale=0.5)
         self.assertEqual(len(y), len(ids) + 16)
+        z = R.generate_text(pl.llm, ids, steps=4, gen_length=8, block_length=8,
+                            logits_eos_inf=True, confidence_eos_eot_inf=True)
+        self.assertNotIn(pl.cfg.eos_id, z[len(ids):].tolist())
 
 
 def spec_bicubic(a, out_w, out_h):
