@@ -200,8 +200,11 @@ START_TEST(anyres_geometry_spec_table)
     ck_assert(g.unpad_c0 == 4 && g.unpad_w == 73 && g.unpad_h == 54);
     lv_vision_geometry(&g, &c, 853, 1280);
     ck_assert(g.unpad_c0 == 5 && g.unpad_w == 71 && g.unpad_h == 108);
-    /* pad / square: one view, 729 tokens, no newline */
+    /* pad / square: one view, 729 tokens + one newline under spatial_unpad, none if flat */
     c.aspect = LV_ASPECT_PAD;
+    lv_vision_geometry(&g, &c, 640, 480);
+    ck_assert(g.n_views == 1 && g.n_tokens == 730);
+    c.merge = LV_MERGE_FLAT;
     lv_vision_geometry(&g, &c, 640, 480);
     ck_assert(g.n_views == 1 && g.n_tokens == 729);
 }
@@ -348,6 +351,15 @@ START_TEST(merge_matches_naive)
         ck_assert_int_eq(lv_vision_merge(flat, Z, nl, D, &gf), LV_OK);
         ck_assert(!memcmp(flat, Z, sizeof *flat * (size_t)gf.n_tokens * D));
         free(flat);
+        /* pad + spatial_unpad: the single view, then one newline */
+        lv_view_geometry gp;
+        c.aspect = LV_ASPECT_PAD;
+        lv_vision_geometry(&gp, &c, sizes[i][0], sizes[i][1]);
+        c.aspect = LV_ASPECT_ANYRES;
+        ck_assert_int_eq(gp.n_tokens, P + 1);
+        ck_assert_int_eq(lv_vision_merge(got, Z, nl, D, &gp), LV_OK);
+        ck_assert(!memcmp(got, Z, sizeof *got * (size_t)P * D));
+        ck_assert(!memcmp(got + (size_t)P * D, nl, sizeof nl));
         free(Z), free(got), free(want);
     }
 }

@@ -42,12 +42,16 @@ lv_status lv_vision_merge(float *out, const float *projected, const float *newli
                           const lv_view_geometry *g)
 {
     size_t P = (size_t)g->patch_grid * g->patch_grid, row = (size_t)D;
-    if (g->aspect != LV_ASPECT_ANYRES || g->merge == LV_MERGE_FLAT) {
+    if (g->merge == LV_MERGE_FLAT) {
         memcpy(out, projected, (size_t)g->n_tokens * row * sizeof *out);
         return LV_OK;
     }
     if (!newline) return lv_fail(LV_ERR_ARG, "merge: spatial_unpad needs model.image_newline");
     memcpy(out, projected, P * row * sizeof *out);   /* base view first, no newline */
+    if (g->aspect != LV_ASPECT_ANYRES) {              /* single view + one newline */
+        memcpy(out + P * row, newline, row * sizeof *out);
+        return LV_OK;
+    }
     float *o = out + P * row;
     int h = g->unpad_h, w = g->unpad_w, r0 = g->unpad_r0, c0 = g->unpad_c0;
     int mh = g->merged_h, mw = g->merged_w, resized = mh != h || mw != w;

@@ -5,7 +5,7 @@
  *   anyres:  base = resize(img, S x S)  +  canvas(best) <- paste(resize(img, content))
  *            -> crops S x S row-major;   views = [base, crops...]
  *   pad:     expand2square(img, 127) -> resize S x S        square: resize S x S
- *   each view: x = f32(f64(u8) / 255 as * (1/255)), y = (x - 0.5f) / 0.5f, CHW
+ *   each view: x = f32(f64(u8) * (1/255)), y = (x - 0.5f) / 0.5f, CHW float32
  */
 #include "vision.h"
 
@@ -85,8 +85,11 @@ lv_status lv_vision_geometry(lv_view_geometry *g, const lv_config *cfg, int widt
     g->best_w = g->best_h = S;
     g->n_views = 1;
     int P = g->patch_grid * g->patch_grid;
-    if (cfg->aspect != LV_ASPECT_ANYRES) {   /* pad / square: one view, no newline (§3.8) */
-        g->n_tokens = P;
+    if (cfg->aspect != LV_ASPECT_ANYRES) {
+        /* pad / square: one view. The reference's single-image path (generate_demo.py passes
+         * a list) appends one image_newline when the merge type is spatial_unpad; lmms-eval's
+         * stacked-tensor path (spec §3.8) has none, as does flat. */
+        g->n_tokens = P + (cfg->merge == LV_MERGE_SPATIAL_UNPAD);
         return LV_OK;
     }
     if (cfg->n_pinpoints <= 0)

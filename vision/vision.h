@@ -67,7 +67,8 @@ typedef struct {
     int unpad_r0, unpad_c0;       /* spatial_unpad: first kept row / column of the stitched */
     int unpad_h, unpad_w;         /*   (g*ny) x (g*nx) crop-grid map, and the kept size */
     int merged_h, merged_w;       /* spatial_unpad: final crop-grid feature map h' x w' */
-    int n_tokens;                 /* merged image tokens N_img (spec §4.3) */
+    int n_tokens;                 /* merged image tokens N_img (spec §4.3); pad / square:
+                                     P, plus one newline under spatial_unpad */
 } lv_view_geometry;
 
 /* Best pinpoint (w, h) for an image W x H: spec §3.2 (LLaVA select_best_resolution), doubles,
@@ -105,7 +106,9 @@ int       lv_siglip_width(const lv_siglip *enc);      /* Dv */
  * spatial_unpad); out: caller-allocated [g->n_tokens, D].
  *   anyres + spatial_unpad: base view, then the stitched crop grid unpadded to the original
  *     aspect, bilinearly downsampled when anyres_max_N says so, a newline after each row;
- *   anyres + flat: every view's tokens in view order;  pad / square: the single view. */
+ *   pad / square + spatial_unpad: the single view and one newline (generate_demo.py's
+ *     single-image path; lmms-eval's stacked multi-image path would have no newline);
+ *   flat: every view's tokens in view order, no newline. */
 lv_status lv_vision_merge(float *out, const float *projected, const float *newline, int D,
                           const lv_view_geometry *g);
 
