@@ -10,7 +10,8 @@ PY=${LLADAV_PYTHON:-/usr/bin/python3}
 if [ ! -d node_modules/@anush008/tokenizers ]; then
     npm ci --no-audit --no-fund
 fi
-rm -rf ../fixtures/models ../fixtures/images ../fixtures/ref
+rm -rf ../fixtures/models ../fixtures/images ../fixtures/ref ../fixtures/tokenizer
 "$PY" make_tiny.py ../fixtures
 "$PY" make_fixtures.py
+"$PY" make_tok_fixtures.py
 (cd ../fixtures && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | sed 's/ .*/  fixtures digest/')

@@ -269,6 +269,21 @@ class TestFixtures(unittest.TestCase):
         self.assertNotIn(pl.cfg.eos_id, z[len(ids):].tolist())
 
 
+class TestTokenizerFixtures(unittest.TestCase):
+    @NEED_TOK
+    def test_jsonl_matches_hf(self):
+        from hf_tok import HFTokenizer
+        for model in ("tiny-f32", "tiny-bf16-sharded"):
+            tok = HFTokenizer(os.path.join(FX, "models", model, "tokenizer.json"))
+            with open(os.path.join(FX, "tokenizer", model + ".jsonl"), encoding="utf-8") as f:
+                rows = [json.loads(l) for l in f]
+            enc = [r for r in rows if r["op"] == "encode"]
+            self.assertEqual(tok.encode_many([r["text"] for r in enc], special=False), [r["ids"] for r in enc])
+            self.assertEqual(tok.encode_many([r["text"] for r in enc], special=True),
+                             [r["ids_special"] for r in enc])
+            # byte-level BPE without normalizer: decode(encode(text)) == text, specials included
+            self.assertEqual(tok.decode_many([r["ids"] for r in enc]), [r["text"] for r in enc])
+
 def spec_bicubic(a, out_w, out_h):
     """Spec sec 3.6 restated in numpy (fixed-point, two uint8 passes, horizontal first), to
     check the spec's description of Pillow BICUBIC against Pillow itself. a: uint8 [H, W, C]."""
