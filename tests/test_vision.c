@@ -270,6 +270,34 @@ START_TEST(decode_failures)
 }
 END_TEST
 
+START_TEST(decode_base64)
+{
+    size_t n;
+    char *png = read_rel(VDIR "decode/palette8.png", &n);
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *b = malloc(n * 2 + 64), *o = b + sprintf(b, "data:image/png;base64,");
+    for (size_t i = 0; i < n; i += 3) {   /* encode with a line break every 76 characters */
+        unsigned v = (unsigned char)png[i] << 16;
+        if (i + 1 < n) v |= (unsigned char)png[i + 1] << 8;
+        if (i + 2 < n) v |= (unsigned char)png[i + 2];
+        for (int k = 0; k < 4; k++)
+            *o++ = (size_t)k <= n - i ? tab[(v >> (18 - 6 * k)) & 63] : '=';
+        if (i % 57 == 54) *o++ = '\n';
+    }
+    lv_image a, m;
+    load_ok(&a, VDIR "decode/palette8.png");
+    ck_assert_int_eq(lv_image_decode_base64(&m, b, (size_t)(o - b), "b64"), LV_OK);
+    ck_assert(m.width == a.width && !memcmp(m.rgb, a.rgb, (size_t)a.width * a.height * 3));
+    lv_image_free(&m);
+    b[40] = '*';
+    expect_fail(lv_image_decode_base64(&m, b, (size_t)(o - b), "bad"), LV_ERR_IMAGE, "bad",
+                "base64");
+    lv_image_free(&a);
+    free(b);
+    free(png);
+}
+END_TEST
+
 START_TEST(resize_identity_and_args)
 {
     lv_image src, out;
@@ -371,6 +399,7 @@ int main(void)
     TCase *tc = tcase_create("image");
     tcase_add_test(tc, decode_matches_pil);
     tcase_add_test(tc, decode_failures);
+    tcase_add_test(tc, decode_base64);
     tcase_add_test(tc, resize_matches_pil);
     tcase_add_test(tc, resize_identity_and_args);
     tcase_add_test(tc, views_match_pil);

@@ -299,6 +299,51 @@ lv_status lv_image_decode(lv_image *img, const void *data, size_t size, const ch
                    sniff_other(d, size));
 }
 
+static int b64_value(unsigned char ch)
+{
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+}
+
+lv_status lv_image_decode_base64(lv_image *img, const char *b64, size_t len, const char *name)
+{
+    img->width = img->height = 0;
+    img->rgb = NULL;
+    if (!name) name = "<base64>";
+    const char *comma = len > 5 && !memcmp(b64, "data:", 5) ? memchr(b64, ',', len) : NULL;
+    if (comma) len -= (size_t)(comma + 1 - b64), b64 = comma + 1;
+    if (len / 4 * 3 > (size_t)LV_IMAGE_MAX_BYTES)
+        return lv_fail(LV_ERR_LIMIT, "%s: base64 image of %zu characters exceeds the limit",
+                       name, len);
+    unsigned char *buf = malloc(len / 4 * 3 + 3);
+    if (!buf) return lv_fail(LV_ERR_NOMEM, "%s: cannot allocate %zu bytes", name, len);
+    size_t n = 0, pad = 0;
+    unsigned acc = 0, bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)b64[i];
+        if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') continue;
+        if (ch == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64_value(ch);
+        if (v < 0 || pad) {   /* not in the alphabet, or data after the padding */
+            free(buf);
+            return lv_fail(LV_ERR_IMAGE, "%s: invalid base64 character 0x%02x at offset %zu",
+                           name, ch, i);
+        }
+        acc = (acc << 6) | (unsigned)v, bits += 6;
+        if (bits >= 8) bits -= 8, buf[n++] = (unsigned char)(acc >> bits);
+    }
+    lv_status s = lv_image_decode(img, buf, n, name);
+    free(buf);
+    return s;
+}
+
 lv_status lv_image_load(lv_image *img, const char *path)
 {
     img->width = img->height = 0;

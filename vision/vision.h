@@ -44,6 +44,9 @@ typedef struct {
 lv_status lv_image_load(lv_image *img, const char *path);
 /* Same from memory; name is used in error messages only. data is borrowed for the call. */
 lv_status lv_image_decode(lv_image *img, const void *data, size_t size, const char *name);
+/* Same from base64 text (RFC 4648 standard alphabet, '=' padding optional, whitespace
+ * skipped, an optional "data:...;base64," prefix), as benchmark TSVs embed images. */
+lv_status lv_image_decode_base64(lv_image *img, const char *b64, size_t len, const char *name);
 void      lv_image_free(lv_image *img);               /* NULL-safe, leaves {0, 0, NULL} */
 
 /* PIL Image.resize((width, height), BICUBIC) of Pillow 9.4 bit for bit (spec §3.6); an
