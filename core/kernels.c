@@ -36,7 +36,7 @@ static void lv_matmul_beta(float *y, const float *x, const lv_tensor *W, const f
         if (rows < 1) rows = 1;
         for (int n0 = 0; n0 < N; n0 += rows) {
             int nr = N - n0 < rows ? N - n0 : rows;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)nr * K >= LV_OMP_MIN_WORK)
             for (int r = 0; r < nr; r++)
                 lv_tensor_to_f32(scratch + (size_t)r * K, W, (int64_t)(n0 + r) * K, K);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nr, K, 1.0f, x, K, scratch,
@@ -44,7 +44,7 @@ static void lv_matmul_beta(float *y, const float *x, const lv_tensor *W, const f
         }
     }
     if (bias) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)M * N >= LV_OMP_MIN_WORK)
         for (int m = 0; m < M; m++)
             for (int n = 0; n < N; n++) y[(size_t)m * N + n] += bias[n];
     }
@@ -84,7 +84,7 @@ void lv_matmul_ref(float *y, const float *x, const lv_tensor *W, const float *bi
 
 void lv_rmsnorm(float *out, const float *x, const float *w, int T, int D, float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)T * D >= LV_OMP_MIN_WORK)
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * D;
         float *o = out + (size_t)t * D;
@@ -108,7 +108,7 @@ void lv_rmsnorm_ref(float *out, const float *x, const float *w, int T, int D, fl
 void lv_layernorm(float *out, const float *x, const float *w, const float *b, int T, int D,
                   float eps)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)T * D >= LV_OMP_MIN_WORK)
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * D;
         float *o = out + (size_t)t * D;
@@ -154,7 +154,7 @@ void lv_rope_table(float *cos_t, float *sin_t, int T, int HD, double theta)
 void lv_rope(float *x, const float *cos_t, const float *sin_t, int T, int H, int HD)
 {
     int half = HD / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)T * H * HD >= LV_OMP_MIN_WORK)
     for (int t = 0; t < T; t++) {
         const float *c = cos_t + (size_t)t * half, *s = sin_t + (size_t)t * half;
         for (int h = 0; h < H; h++) {
@@ -247,7 +247,7 @@ void lv_attention_ref(float *out, const float *q, const float *k, const float *v
 
 void lv_softmax_rows(float *x, int rows, int n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)rows * n >= LV_OMP_MIN_WORK)
     for (int r = 0; r < rows; r++) {
         float *xr = x + (size_t)r * n;
         float mx = -INFINITY, sum = 0.0f;
@@ -284,7 +284,7 @@ double lv_softmax64_prob(const float *l, int n, int idx)
 
 void lv_swiglu(float *out, const float *gate, const float *up, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
     for (size_t i = 0; i < n; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
@@ -299,7 +299,7 @@ void lv_swiglu_ref(float *out, const float *gate, const float *up, size_t n)
 void lv_gelu_tanh(float *x, size_t n)
 {
     const float c = 0.7978845608028654f;   /* sqrt(2/pi) */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         x[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
@@ -316,7 +316,7 @@ void lv_gelu_tanh_ref(float *x, size_t n)
 
 void lv_gelu_erf(float *x, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
     for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
 }
 
@@ -330,7 +330,7 @@ void lv_gelu_erf_ref(float *x, size_t n)
 void lv_embed_rows(float *out, const lv_tensor *E, const int32_t *ids, int n, int K)
 {
     LV_ASSERT(E->ndim == 2 && E->shape[1] == K);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)n * K >= LV_OMP_MIN_WORK)
     for (int r = 0; r < n; r++)
         lv_tensor_to_f32(out + (size_t)r * K, E, (int64_t)ids[r] * K, K);
 }

@@ -19,6 +19,11 @@
 
 #include "safetensors.h"
 
+/* Smallest element count worth an OpenMP team: below it a loop runs on the calling thread
+ * (on a loaded machine, waking and spinning threads for a few KB costs more than the work;
+ * rows are independent, so the choice never changes a result). */
+#define LV_OMP_MIN_WORK ((size_t)1 << 16)
+
 /* Floats of the BF16/F16 -> F32 conversion panel of lv_matmul: 1M floats = 4 MiB, so a weight
  * is widened a few hundred rows at a time into reusable scratch, never as a whole. */
 #define LV_MATMUL_PANEL_FLOATS ((size_t)1 << 20)

@@ -300,7 +300,7 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
                 }
                 if (all) memcpy(r->logits0, s.logits, (size_t)G * V * sizeof *s.logits);
             }
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if ((size_t)n_rows * V >= LV_OMP_MIN_WORK || p->temperature > 0)
             for (int i = 0; i < n_rows; i++) {
                 int j = s.rows[i];
                 s.conf[i] = -INFINITY;
