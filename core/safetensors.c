@@ -121,6 +121,14 @@ uint16_t lv_f32_to_f16(float f)
     return (uint16_t)(sign | lv_round_shift(((e - 112) << 23) | m, 13));
 }
 
+/* Tensor data need not be 2-byte aligned (header lengths are not always padded). */
+static inline uint16_t lv_load_u16(const unsigned char *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
 void lv_tensor_to_f32(float *dst, const lv_tensor *t, int64_t first, int64_t n)
 {
     LV_ASSERT(first >= 0 && n >= 0 && first + n <= t->numel);
@@ -130,15 +138,11 @@ void lv_tensor_to_f32(float *dst, const lv_tensor *t, int64_t first, int64_t n)
         memcpy(dst, p, (size_t)n * 4);
         break;
     case LV_DTYPE_BF16:
-    case LV_DTYPE_F16: {
-        int bf = t->dtype == LV_DTYPE_BF16; /* loop-invariant: the compiler unswitches it */
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, p + 2 * i, 2);
-            dst[i] = bf ? lv_bf16_to_f32(h) : lv_f16_to_f32(h);
-        }
+        for (int64_t i = 0; i < n; i++) dst[i] = lv_bf16_to_f32(lv_load_u16(p + 2 * i));
         break;
-    }
+    case LV_DTYPE_F16:
+        for (int64_t i = 0; i < n; i++) dst[i] = lv_f16_to_f32(lv_load_u16(p + 2 * i));
+        break;
     case LV_DTYPE_I32:
         for (int64_t i = 0; i < n; i++) {
             int32_t v;
