@@ -207,7 +207,8 @@ def image_views(img, cfg):
         v = sq.resize((S, S), Image.BICUBIC)
         return np.stack([to_pixels(v)]), {"mode": "pad", "size": (W, H)}
     if not cfg.aspect.startswith("anyres"):
-        raise ValueError("image_aspect_ratio %r not supported" % cfg.aspect)
+        # any other value ("square", absent): the processor's plain BICUBIC resize to S x S
+        return np.stack([to_pixels(img.resize((S, S), Image.BICUBIC))]), {"mode": "square", "size": (W, H)}
     wc, hc = select_best_resolution(W, H, cfg.pinpoints)
     nw, nh, x0, y0 = resize_and_pad_geometry(W, H, wc, hc)
     content = img.resize((nw, nh), Image.BICUBIC)   # Pillow: exact copy when size unchanged
@@ -307,7 +308,7 @@ def merge_views(W_, cfg, Z, info):
     D = Z.shape[-1]
     if cfg.merge_type == "flat":
         return Z.reshape(-1, D)                      # all views, no newline
-    if info["mode"] == "pad":
+    if info["mode"] in ("pad", "square"):
         # one view. The single-image path of the official code (images passed as a list, as in
         # generate_demo.py) appends ONE image_newline after the 729 tokens when the merge type
         # contains "unpad"; spec sec 3.8 describes lmms-eval's multi-image tensor path (729, no
