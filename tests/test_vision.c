@@ -241,6 +241,8 @@ START_TEST(decode_failures)
         ck_assert(strstr(lv_last_error(), "cut.png"));
     }
     expect_fail(lv_image_decode(&img, png, n - 20, "t.png"), LV_ERR_IMAGE, "t.png", "PNG");
+    ck_assert_int_eq(lv_image_decode(&img, png, n - 12, "no-iend.png"), LV_OK);   /* as PIL */
+    lv_image_free(&img);
     png[60] ^= 0x55;   /* inside IDAT: CRC mismatch */
     expect_fail(lv_image_decode(&img, png, n, "crc.png"), LV_ERR_IMAGE, "crc.png", "PNG");
     free(png);

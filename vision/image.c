@@ -118,8 +118,9 @@ static lv_status png_decode(png_ctx *c, lv_image *img)
         png_error(c->png, "out of memory");
     }
     for (png_uint_32 y = 0; y < h; y++) c->rows[y] = c->buf + (size_t)y * rowbytes;
-    png_read_image(c->png, c->rows);
-    png_read_end(c->png, NULL);
+    png_read_image(c->png, c->rows);   /* checks the IDAT CRCs and the zlib stream */
+    /* No png_read_end: like PIL, chunks after the image data (even a missing IEND) do not
+     * matter once every row is decoded. */
 
     if ((s = alloc_rgb(img, c->name, (int)w, (int)h)) != LV_OK) return s;
     int gray = ch <= 2, gray16 = bd == 16 && ch == 1, step = bd / 8;
