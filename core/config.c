@@ -131,6 +131,17 @@ static lv_status lv_refuse_true(const lv_cfg_ctx *x, const char *key, const char
     return LV_OK;
 }
 
+/* An optional string key that, when present, must have the one value implemented. */
+static lv_status lv_require_str(const lv_cfg_ctx *x, const char *key, const char *want)
+{
+    char v[64];
+    LV_TRY(lv_get_str(x, key, want, v, sizeof v));
+    if (strcmp(v, want) != 0)
+        return lv_fail(LV_ERR_CONFIG, "%s: key %s%s = '%s' is unsupported (%s)", x->path,
+                       x->prefix, key, v, want);
+    return LV_OK;
+}
+
 /* ---- language model ------------------------------------------------------------------- */
 
 static lv_status lv_parse_llm(lv_config *c, const lv_cfg_ctx *x)
@@ -161,6 +172,13 @@ static lv_status lv_parse_llm(lv_config *c, const lv_cfg_ctx *x)
         if (strcmp(act, "silu") != 0 && strcmp(act, "swiglu") != 0)
             return lv_fail(LV_ERR_CONFIG, "%s: key activation_type = '%s' is unsupported (silu)",
                            x->path, act);
+        LV_TRY(lv_require_str(x, "block_type", "llama"));
+        LV_TRY(lv_require_str(x, "layer_norm_type", "rms"));
+        const cJSON *rope = lv_key(x, "rope");
+        if (rope && !cJSON_IsTrue(rope))
+            return lv_fail(LV_ERR_CONFIG, "%s: key rope is not true (only RoPE models are "
+                           "supported)", x->path);
+        LV_TRY(lv_refuse_true(x, "scale_logits", "logit scaling is not supported"));
         LV_TRY(lv_refuse_true(x, "include_bias", "linear biases are not supported"));
         LV_TRY(lv_refuse_true(x, "include_qkv_bias", "q/k/v biases are not supported"));
         LV_TRY(lv_refuse_true(x, "alibi", "ALiBi is not supported (RoPE only)"));
@@ -169,11 +187,7 @@ static lv_status lv_parse_llm(lv_config *c, const lv_cfg_ctx *x)
                           &c->intermediate_size));
         LV_TRY(lv_get_int(x, "vocab_size", 1, 0, 1, LV_CFG_MAX_VOCAB, &c->vocab_size));
         LV_TRY(lv_get_bool(x, "tie_word_embeddings", 0, &c->tie_word_embeddings));
-        char act[32];
-        LV_TRY(lv_get_str(x, "hidden_act", "silu", act, sizeof act));
-        if (strcmp(act, "silu") != 0)
-            return lv_fail(LV_ERR_CONFIG, "%s: key hidden_act = '%s' is unsupported (silu)",
-                           x->path, act);
+        LV_TRY(lv_require_str(x, "hidden_act", "silu"));
         LV_TRY(lv_refuse_true(x, "attention_bias", "attention biases are not supported"));
         LV_TRY(lv_refuse_true(x, "mlp_bias", "MLP biases are not supported"));
     }
@@ -225,11 +239,8 @@ static lv_status lv_parse_vision_config(lv_config *c, const lv_cfg_ctx *top)
     double eps;
     LV_TRY(lv_get_num(&x, "layer_norm_eps", 1e-6, 1.0, &eps));
     c->v_layer_norm_eps = (float)eps;
-    LV_TRY(lv_get_str(&x, "hidden_act", "gelu_pytorch_tanh", c->v_hidden_act,
-                      sizeof c->v_hidden_act));
-    if (strcmp(c->v_hidden_act, "gelu_pytorch_tanh") != 0)
-        return lv_fail(LV_ERR_CONFIG, "%s: key vision_config.hidden_act = '%s' is unsupported "
-                       "(gelu_pytorch_tanh)", top->path, c->v_hidden_act);
+    LV_TRY(lv_require_str(&x, "hidden_act", "gelu_pytorch_tanh"));
+    snprintf(c->v_hidden_act, sizeof c->v_hidden_act, "gelu_pytorch_tanh");
     if (c->v_hidden_size % c->v_num_attention_heads)
         return lv_fail(LV_ERR_CONFIG, "%s: key vision_config.num_attention_heads = %d does not "
                        "divide vision_config.hidden_size %d", top->path,
@@ -348,9 +359,7 @@ static lv_status lv_parse_mm(lv_config *c, const lv_cfg_ctx *x)
                        "to 'linear'; only mlp2x_gelu is supported)", x->path);
     LV_TRY(lv_get_str(x, "mm_projector_type", NULL, c->mm_projector_type,
                       sizeof c->mm_projector_type));
-    if (strcmp(c->mm_projector_type, "mlp2x_gelu") != 0)
-        return lv_fail(LV_ERR_CONFIG, "%s: key mm_projector_type = '%s' is unsupported "
-                       "(mlp2x_gelu)", x->path, c->mm_projector_type);
+    LV_TRY(lv_require_str(x, "mm_projector_type", "mlp2x_gelu"));
 
     /* absent image_aspect_ratio: LLaVA's process_images resizes to a square */
     char v[64];

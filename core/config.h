@@ -89,7 +89,10 @@ lv_part     lv_wkind_part(lv_wkind kind);
 int         lv_wkind_per_layer(lv_wkind kind);
 
 /* Enumerate every expected tensor of c in checkpoint order (embed, layers, norm, head,
- * vision, projector). Stops and returns the callback's status if it is not LV_OK. */
+ * vision, projector). Stops and returns the callback's status if it is not LV_OK.
+ * Vision layers: v_num_hidden_layers of them (none while it is still 0, i.e. before
+ * lv_config_check_weights counted them); no lm_head with tie_word_embeddings; SigLIP's
+ * post_layernorm is never visited (the reference does not apply it). */
 typedef lv_status (*lv_tensor_visit_fn)(void *ctx, lv_wkind kind, int layer, const char *name,
                                         int ndim, const int64_t *shape);
 lv_status lv_config_visit_tensors(const lv_config *c, lv_tensor_visit_fn fn, void *ctx);
@@ -99,7 +102,9 @@ lv_status lv_config_visit_tensors(const lv_config *c, lv_tensor_visit_fn fn, voi
  * the config keys left it open. Fails on the first problem with its name and shapes. */
 lv_status lv_config_check_weights(lv_config *c, const lv_weights *w);
 
-/* Parameter count per part (of the tensors the model uses). */
+/* Parameter count per part, as spec §2.4 counts the checkpoint: LV_PART_VISION includes
+ * SigLIP's post_layernorm (2 x v_hidden_size, stored though unused), LV_PART_PROJECTOR
+ * includes model.image_newline; the published model sums to 8,434,837,024. */
 int64_t   lv_config_param_count(const lv_config *c, lv_part part);
 
 #endif

@@ -334,6 +334,9 @@ static lv_status lv_file_open(lv_st_file *f, int file_idx, lv_tensor **ts, int *
     close(fd);
     if (map == MAP_FAILED) return lv_fail(LV_ERR_IO, "%s: cannot mmap: %s", path, strerror(errno));
     f->map = map;
+#ifdef MADV_DONTDUMP
+    madvise(map, f->size, MADV_DONTDUMP); /* a crash dump need not hold 16 GB of weights */
+#endif
     const unsigned char *p = map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];

@@ -574,6 +574,13 @@ static const struct {
     {OLMO, "\"embedding_size\": 0", LV_ERR_CONFIG, "key embedding_size = 0 out of range"},
     {OLMO, "\"weight_tying\": 1", LV_ERR_CONFIG, "key weight_tying must be true or false"},
     {OLMO, "\"rope_scaling\": {\"factor\": 8}", LV_ERR_CONFIG, "key rope_scaling is set"},
+    {OLMO, "\"block_type\": \"sequential\"", LV_ERR_CONFIG,
+     "key block_type = 'sequential' is unsupported (llama)"},
+    {OLMO, "\"layer_norm_type\": \"default\"", LV_ERR_CONFIG,
+     "key layer_norm_type = 'default' is unsupported (rms)"},
+    {OLMO, "\"rope\": false", LV_ERR_CONFIG, "key rope is not true"},
+    {OLMO, "\"scale_logits\": true", LV_ERR_CONFIG, "key scale_logits is set"},
+    {OLMO, "\"alibi\": true", LV_ERR_CONFIG, "key alibi is set"},
 };
 
 START_TEST(test_bad_config)
