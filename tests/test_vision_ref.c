@@ -144,6 +144,29 @@ START_TEST(projector_rejects_unknown_type)
 }
 END_TEST
 
+START_TEST(siglip_load_errors)
+{
+    lv_config c;
+    lv_weights *w = NULL;
+    lv_siglip *e = NULL;
+    OK(lv_config_load(&c, lv_test_path("tests/fixtures/models/tiny-f32/config.json")));
+    OK(lv_weights_open(&w, lv_test_path("tests/fixtures/models/tiny-f32")));
+    lv_config bad = c;
+    bad.v_intermediate_size += 1;
+    ck_assert_int_eq(lv_siglip_load(&e, &bad, w), LV_ERR_SHAPE);
+    ck_assert(e == NULL && strstr(lv_last_error(), "mlp.fc1.weight"));
+    bad = c;
+    snprintf(bad.v_hidden_act, sizeof bad.v_hidden_act, "quick_gelu");
+    ck_assert_int_eq(lv_siglip_load(&e, &bad, w), LV_ERR_UNSUPPORTED);
+    ck_assert(strstr(lv_last_error(), "quick_gelu"));
+    bad = c;
+    bad.v_num_hidden_layers = 3;   /* one more than the weights hold */
+    ck_assert_int_eq(lv_siglip_load(&e, &bad, w), LV_ERR_SHAPE);
+    ck_assert(strstr(lv_last_error(), "layers.2."));
+    lv_weights_free(w);
+}
+END_TEST
+
 int main(void)
 {
     glob_t gl;
@@ -154,6 +177,7 @@ int main(void)
     TCase *tc = tcase_create("parity");
     tcase_add_test(tc, image_stages_match_reference);
     tcase_add_test(tc, projector_rejects_unknown_type);
+    tcase_add_test(tc, siglip_load_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

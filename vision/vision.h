@@ -91,7 +91,9 @@ lv_status lv_vision_preprocess(float *views, const lv_view_geometry *g, const lv
 
 /* ---- SigLIP vision tower (spec §4.1; SigLipVisionModel with the last layer deleted) ----- */
 
-typedef struct lv_siglip lv_siglip;   /* opaque; owns converted weights and scratch */
+/* opaque; owns float32 biases/norms and the scratch of one encode, so one encode at a time
+ * per handle */
+typedef struct lv_siglip lv_siglip;
 
 /* Borrows w (mmap) and cfg until lv_siglip_free. Every vision layer present runs
  * (cfg->v_num_hidden_layers, else the count found in the weights). */
