@@ -94,11 +94,13 @@ CASES = {
         "<|eot_id|> committed early (EOT row boosted): stop-aware candidate region, later blocks "
         "skipped, committed_step -1 after the stop, response excludes the EOT; BF16 shards, "
         "auto-BOS tokenizer on a text-only prompt"),
+    "text_eot_topk_short_bf16": (
+        ["--model", M + "tiny-bf16-sharded", "--prompt", "What color is the car?", "--steps",
+         "6", "--gen-length", "24", "--block-length", "8"],
+        "EOT stop at response index 11 in block 1, then a pass whose top-k (k = 4) has only 2 "
+        "finite candidates: the 2 extra picks are -inf and, with lowest-index ties, land on "
+        "prompt rows (no-ops); block 2 skipped"),
 }
-
-
-class A:
-    pass
 
 
 def parse(args):
