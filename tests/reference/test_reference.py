@@ -269,6 +269,68 @@ class TestFixtures(unittest.TestCase):
         self.assertNotIn(pl.cfg.eos_id, z[len(ids):].tolist())
 
 
+class TestIndependentPaths(unittest.TestCase):
+    """The reference's hand-written pieces against independent torch formulations."""
+
+    def test_patch_embedding_is_conv(self):
+        g = torch.Generator().manual_seed(0)
+        W = {}
+        pre = "model.vision_tower.vision_tower.vision_model."
+        Dv, p, S = 6, 14, 56
+        W[pre + "embeddings.patch_embedding.weight"] = torch.randn(Dv, 3, p, p, generator=g)
+        W[pre + "embeddings.patch_embedding.bias"] = torch.randn(Dv, generator=g)
+        W[pre + "embeddings.position_embedding.weight"] = torch.zeros(16, Dv)
+
+        class C:
+            v_patch, v_image, v_hidden, v_heads, v_layers, v_eps, v_act = p, S, Dv, 2, 0, 1e-6, "gelu_pytorch_tanh"
+        x = torch.randn(2, 3, S + 5, S + 5, generator=g)[:, :, :S, :S].contiguous()
+        got = R.siglip_forward(W, C, x)
+        want = torch.nn.functional.conv2d(x, W[pre + "embeddings.patch_embedding.weight"],
+                                          W[pre + "embeddings.patch_embedding.bias"], stride=p)
+        want = want.flatten(2).transpose(1, 2)                     # [n, g*g, Dv], index r*g + c
+        self.assertLess(float((got - want).abs().max()), 1e-4)
+
+    def test_rope_rotate_half_is_complex_rotation(self):
+        class C:
+            hidden_size, num_heads, num_layers, rope_theta, rms_norm_eps = 8, 1, 0, 10000.0, 1e-5
+            v_eff, tie = 4, False
+        W = {"model.embed_tokens.weight": torch.zeros(4, 8), "lm_head.weight": torch.zeros(4, 8),
+             "model.norm.weight": torch.ones(8)}
+        m = R.LLaDA(W, C)
+        cos, sin = m.rope_tables(5)
+        x = torch.randn(5, 8, generator=torch.Generator().manual_seed(1))
+        rot = x * cos + torch.cat([-x[:, 4:], x[:, :4]], -1) * sin
+        # pair (i, i + 4) as a complex number rotated by pos * theta^(-2i/8)
+        z = torch.complex(x[:, :4].double(), x[:, 4:].double())
+        ang = torch.arange(5).double()[:, None] * (10000.0 ** (-torch.arange(0, 8, 2).double() / 8))[None]
+        zr = z * torch.exp(1j * ang)
+        self.assertLess(float((rot[:, :4].double() - zr.real).abs().max()), 1e-5)
+        self.assertLess(float((rot[:, 4:].double() - zr.imag).abs().max()), 1e-5)
+
+    def test_bilinear_matches_spec_formula(self):
+        """sec 4.3's per-axis bilinear formula vs torch interpolate (align_corners=False)."""
+        T = torch.randn(3, 10, 12, generator=torch.Generator().manual_seed(2))
+        oh, ow = 7, 8
+
+        def axis(n_in, n_out):
+            scale = n_in / n_out
+            out = []
+            for o in range(n_out):
+                src = max(scale * (o + 0.5) - 0.5, 0.0)
+                i0 = int(src)
+                i1 = i0 + (1 if i0 < n_in - 1 else 0)
+                l1 = src - i0
+                out.append((i0, i1, 1.0 - l1, l1))
+            return out
+        want = torch.empty(3, oh, ow)
+        for y, (a0, a1, wa0, wa1) in enumerate(axis(10, oh)):
+            for x, (b0, b1, wb0, wb1) in enumerate(axis(12, ow)):
+                want[:, y, x] = wa0 * (wb0 * T[:, a0, b0] + wb1 * T[:, a0, b1]) + \
+                    wa1 * (wb0 * T[:, a1, b0] + wb1 * T[:, a1, b1])
+        got = torch.nn.functional.interpolate(T[None], size=[oh, ow], mode="bilinear", align_corners=False)[0]
+        self.assertLess(float((got - want).abs().max()), 1e-5)
+
+
 class TestTokenizerFixtures(unittest.TestCase):
     @NEED_TOK
     def test_jsonl_matches_hf(self):
