@@ -163,6 +163,9 @@ static lv_status lv_parse_llm(lv_config *c, const lv_cfg_ctx *x)
             return lv_fail(LV_ERR_CONFIG, "%s: missing key mlp_hidden_size", x->path);
         LV_TRY(lv_get_int(x, "mlp_hidden_size", 0, ratio * c->hidden_size, 1, LV_CFG_MAX_FFN,
                           &c->intermediate_size));
+        if (c->intermediate_size > LV_CFG_MAX_FFN)
+            return lv_fail(LV_ERR_CONFIG, "%s: key mlp_ratio = %d gives an MLP width of %d, "
+                           "above %d", x->path, ratio, c->intermediate_size, LV_CFG_MAX_FFN);
         /* wte rows: embedding_size (padded vocabulary) when given, else vocab_size */
         LV_TRY(lv_get_int(x, lv_key(x, "embedding_size") ? "embedding_size" : "vocab_size", 1, 0,
                           1, LV_CFG_MAX_VOCAB, &c->vocab_size));

@@ -581,6 +581,8 @@ static const struct {
     {OLMO, "\"rope\": false", LV_ERR_CONFIG, "key rope is not true"},
     {OLMO, "\"scale_logits\": true", LV_ERR_CONFIG, "key scale_logits is set"},
     {OLMO, "\"alibi\": true", LV_ERR_CONFIG, "key alibi is set"},
+    {OLMO, "\"mlp_hidden_size\": null, \"mlp_ratio\": 64, \"d_model\": 32768, \"n_heads\": 4",
+     LV_ERR_CONFIG, "key mlp_ratio = 64 gives an MLP width of 2097152"},
 };
 
 START_TEST(test_bad_config)
