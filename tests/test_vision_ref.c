@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "merge.h"
 #include "projector.h"
 #include "testutil.h"
 #include "vision.h"
@@ -108,6 +109,19 @@ static void run_case(const char *json_path)
     want = ref_tensor(ref, "image_embeds", (int64_t)ne);
     ck_assert_msg(close_rel("image_embeds", emb, want, ne), "%s: image_embeds", name);
     free(want);
+
+    /* the pipeline's one-call image path gives the same bytes at every stage */
+    lv_image_encoder *ie = NULL;
+    lv_image_stages st;
+    OK(lv_image_encoder_load(&ie, &c, w));
+    OK(lv_image_encoder_run(ie, &img, &st));
+    ck_assert_int_eq(st.geom.n_tokens, g.n_tokens);
+    ck_assert(!memcmp(st.views, views, sizeof *views * nv));
+    ck_assert(!memcmp(st.vision, feats, sizeof *feats * nf));
+    ck_assert(!memcmp(st.projected, proj, sizeof *proj * np));
+    ck_assert(!memcmp(st.embeds, emb, sizeof *emb * ne));
+    lv_image_stages_free(&st);
+    lv_image_encoder_free(ie);
 
     free(emb), free(proj), free(feats), free(views);
     lv_projector_free(pj);
