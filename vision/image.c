@@ -58,8 +58,8 @@ typedef struct {
     lv_status            status;     /* set before png_error when not LV_ERR_IMAGE */
     png_structp          png;
     png_infop            info;
-    unsigned char       *buf;        /* decoded rows [h, rowbytes] */
-    png_bytep           *rows;       /* [h] pointers into buf */
+    unsigned char       *buf;        /* decoded rows [h or 1, rowbytes] */
+    png_bytep           *rows;       /* [h or 1] pointers into buf */
 } png_ctx;
 
 static void png_on_error(png_structp png, png_const_charp msg)
@@ -83,6 +83,25 @@ static void png_on_read(png_structp png, png_bytep out, size_t n)
     c->pos += n;
 }
 
+/* One decoded PNG row (ch channels of bd bits, big-endian) to RGB: see png_decode. */
+static void png_row_to_rgb(unsigned char *o, const unsigned char *r, png_uint_32 w, int ch,
+                           int bd)
+{
+    int gray = ch <= 2, gray16 = bd == 16 && ch == 1, step = bd / 8;
+    for (png_uint_32 x = 0; x < w; x++, o += 3, r += (size_t)ch * step) {
+        if (gray16) {
+            unsigned v = (unsigned)r[0] << 8 | r[1];
+            o[0] = o[1] = o[2] = (unsigned char)(v > 255 ? 255 : v);
+        } else if (gray) {
+            o[0] = o[1] = o[2] = r[0];
+        } else {
+            o[0] = r[0];
+            o[1] = r[step];
+            o[2] = r[2 * step];
+        }
+    }
+}
+
 /* PIL modes of PNG (PngImagePlugin._MODES) and their convert("RGB"): 8-bit L/LA/RGB/RGBA/P
  * keep their samples; 16-bit "RGB;16B", "RGBA;16B", "LA;16B" unpack to the high byte; 16-bit
  * gray is mode "I" whose conversion to RGB clips the value to [0, 255]. */
@@ -102,7 +121,7 @@ static lv_status png_decode(png_ctx *c, lv_image *img)
 
     if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(c->png);   /* + tRNS alpha */
     if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(c->png);
-    png_set_interlace_handling(c->png);
+    int passes = png_set_interlace_handling(c->png);
     png_read_update_info(c->png, c->info);
 
     int ch = png_get_channels(c->png, c->info), bd = png_get_bit_depth(c->png, c->info);
@@ -111,33 +130,29 @@ static lv_status png_decode(png_ctx *c, lv_image *img)
         snprintf(c->msg, sizeof c->msg, "unexpected layout (%d channels, %d bits)", ch, bd);
         png_error(c->png, c->msg);
     }
-    c->buf = malloc(rowbytes * h);
-    c->rows = malloc(sizeof *c->rows * h);
+    if ((s = alloc_rgb(img, c->name, (int)w, (int)h)) != LV_OK) {
+        c->status = s;
+        png_error(c->png, "out of memory");
+    }
+    /* Interlaced images need every row at once (Adam7 passes); others go row by row. */
+    png_uint_32 held = passes > 1 ? h : 1;
+    c->buf = malloc(rowbytes * held);
+    c->rows = malloc(sizeof *c->rows * held);
     if (!c->buf || !c->rows) {
         c->status = lv_fail(LV_ERR_NOMEM, "%s: cannot allocate %ux%u PNG rows", c->name, w, h);
         png_error(c->png, "out of memory");
     }
-    for (png_uint_32 y = 0; y < h; y++) c->rows[y] = c->buf + (size_t)y * rowbytes;
-    png_read_image(c->png, c->rows);   /* checks the IDAT CRCs and the zlib stream */
-    /* No png_read_end: like PIL, chunks after the image data (even a missing IEND) do not
-     * matter once every row is decoded. */
-
-    if ((s = alloc_rgb(img, c->name, (int)w, (int)h)) != LV_OK) return s;
-    int gray = ch <= 2, gray16 = bd == 16 && ch == 1, step = bd / 8;
-    for (png_uint_32 y = 0; y < h; y++) {
-        const unsigned char *r = c->rows[y];
-        unsigned char *o = img->rgb + (size_t)y * w * 3;
-        for (png_uint_32 x = 0; x < w; x++, o += 3, r += (size_t)ch * step) {
-            if (gray16) {
-                unsigned v = (unsigned)r[0] << 8 | r[1];
-                o[0] = o[1] = o[2] = (unsigned char)(v > 255 ? 255 : v);
-            } else if (gray) {
-                o[0] = o[1] = o[2] = r[0];
-            } else {
-                o[0] = r[0];
-                o[1] = r[step];
-                o[2] = r[2 * step];
-            }
+    for (png_uint_32 y = 0; y < held; y++) c->rows[y] = c->buf + (size_t)y * rowbytes;
+    /* The reads check the IDAT CRCs and the zlib stream. No png_read_end: like PIL, chunks
+     * after the image data (even a missing IEND) do not matter once every row is decoded. */
+    if (passes > 1) {
+        png_read_image(c->png, c->rows);
+        for (png_uint_32 y = 0; y < h; y++)
+            png_row_to_rgb(img->rgb + (size_t)y * w * 3, c->rows[y], w, ch, bd);
+    } else {
+        for (png_uint_32 y = 0; y < h; y++) {
+            png_read_row(c->png, c->rows[0], NULL);
+            png_row_to_rgb(img->rgb + (size_t)y * w * 3, c->rows[0], w, ch, bd);
         }
     }
     return LV_OK;
