@@ -94,3 +94,14 @@ int lv_cli_threads(int n)
     lv_threads_set(n);
     return lv_threads_get();
 }
+
+/* "16.87 GB", "612.0 KB": decimal units, as file managers and the HF hub show sizes. */
+const char *lv_cli_bytes(char *buf, size_t n, double v)
+{
+    static const char *unit[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+    while (v >= 1000.0 && u < 4) { v /= 1000.0; u++; }
+    if (u == 0) snprintf(buf, n, "%.0f B", v);
+    else snprintf(buf, n, "%.*f %s", v < 10 ? 2 : 1, v, unit[u]);
+    return buf;
+}

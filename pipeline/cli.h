@@ -3,6 +3,7 @@
 #ifndef LV_CLI_H
 #define LV_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core.h"
@@ -26,6 +27,8 @@ lv_status lv_cli_parse(int argc, char **argv, const lv_opt *opts, int nopts, con
 /* Print "usage: lladav CMD SYNOPSIS\n\nOptions:\n ..." to stdout. */
 void lv_cli_usage(const char *cmd, const char *synopsis, const char *about, const lv_opt *opts,
                   int nopts);
+/* "16.87 GB", "612.0 KB" (decimal units) into buf; returns buf. */
+const char *lv_cli_bytes(char *buf, size_t n, double bytes);
 /* Apply --threads (0 = physical cores) and return the count used. */
 int  lv_cli_threads(int n);
 
@@ -33,5 +36,8 @@ int  lv_cli_threads(int n);
 typedef lv_status (*lv_cmd_fn)(int argc, char **argv);
 lv_status lv_cmd_info(int argc, char **argv);
 lv_status lv_cmd_synth(int argc, char **argv);
+lv_status lv_cmd_tokenize(int argc, char **argv);
+lv_status lv_cmd_generate(int argc, char **argv);
+lv_status lv_cmd_dump(int argc, char **argv);
 
 #endif

@@ -119,10 +119,12 @@ lv_status lv_cmd_info(int argc, char **argv)
         count[t->dtype]++;
         bytes[t->dtype] += (int64_t)t->nbytes;
     }
-    printf("weights     %d file(s), %d tensors, %.3f GB mapped read-only:", lv_weights_n_files(w),
-           lv_weights_count(w), (double)lv_weights_mapped_bytes(w) / 1e9);
+    char sz[32];
+    printf("weights     %d file(s), %d tensors, %s mapped read-only:", lv_weights_n_files(w),
+           lv_weights_count(w), lv_cli_bytes(sz, sizeof sz, (double)lv_weights_mapped_bytes(w)));
     for (int k = 0; k < LV_DTYPE_COUNT; k++)
-        if (count[k]) printf(" %s %lld (%.3f GB)", lv_dtype_name((lv_dtype)k), (long long)count[k], (double)bytes[k] / 1e9);
+        if (count[k]) printf(" %s %lld (%s)", lv_dtype_name((lv_dtype)k), (long long)count[k],
+                             lv_cli_bytes(sz, sizeof sz, (double)bytes[k]));
     printf("\n");
 
     int64_t pl = lv_config_param_count(&c, LV_PART_LLM), pv = lv_config_param_count(&c, LV_PART_VISION),
@@ -131,10 +133,11 @@ lv_status lv_cmd_info(int argc, char **argv)
            lv_grouped(b, sizeof b, pv), lv_grouped(d, sizeof d, pp), lv_grouped(e, sizeof e, pl + pv + pp),
            (double)(pl + pv + pp));
     int T = prompt_len + gen_len;
-    printf("memory      one LLM forward over %d + %d tokens: ~%.1f MB of activations (fp32, %d threads)\n",
-           prompt_len, gen_len, lv_llm_activation_bytes(&c, T, gen_len, threads) / 1e6, threads);
+    printf("memory      one LLM forward over %d + %d tokens: ~%s of activations (fp32, %d threads)\n",
+           prompt_len, gen_len, lv_cli_bytes(sz, sizeof sz, lv_llm_activation_bytes(&c, T, gen_len, threads)), threads);
     if (c.has_vision)
-        printf("            vision tower + projector: ~%.1f MB per view\n", lv_vision_activation_bytes(&c, threads) / 1e6);
+        printf("            vision tower + projector: ~%s per view\n",
+               lv_cli_bytes(sz, sizeof sz, lv_vision_activation_bytes(&c, threads)));
     printf("load        %.3f s (mmap + validation of every header and tensor shape)\n", t_load);
     lv_weights_free(w);
     return LV_OK;

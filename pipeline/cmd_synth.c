@@ -41,7 +41,9 @@ static const lv_preset lv_presets[] = {
 };
 #define LV_N_PRESETS ((int)(sizeof lv_presets / sizeof lv_presets[0]))
 
-static cJSON *lv_preset_json(const lv_preset *p)
+/* with_mask_id: small vocabularies cannot hold the default mask id 126336, so a preset written
+ * without a tokenizer names its last row as the mask; with a tokenizer, <|mdm_mask|> decides. */
+static cJSON *lv_preset_json(const lv_preset *p, int with_mask_id)
 {
     cJSON *j = cJSON_CreateObject();
     if (p->olmo) {
@@ -76,6 +78,7 @@ static cJSON *lv_preset_json(const lv_preset *p)
     cJSON_AddBoolToObject(j, "tie_word_embeddings", 0);
     cJSON_AddStringToObject(j, "hidden_act", "silu");
     cJSON_AddStringToObject(j, "torch_dtype", "bfloat16");
+    if (with_mask_id && p->V <= 126336) cJSON_AddNumberToObject(j, "mask_token_id", p->V - 1);
     if (p->text_only) return j;
     cJSON_AddNumberToObject(j, "mm_hidden_size", p->vD);
     cJSON_AddStringToObject(j, "mm_projector_type", "mlp2x_gelu");
@@ -356,7 +359,7 @@ lv_status lv_cmd_synth(int argc, char **argv)
     cJSON *cj = NULL;
     if (preset) {
         for (int i = 0; i < LV_N_PRESETS && !cj; i++)
-            if (!strcmp(lv_presets[i].name, preset)) cj = lv_preset_json(&lv_presets[i]);
+            if (!strcmp(lv_presets[i].name, preset)) cj = lv_preset_json(&lv_presets[i], tokenizer == NULL);
         if (!cj) return lv_fail(LV_ERR_ARG, "synth: unknown preset '%s' (see lladav synth --help)", preset);
     } else {
         FILE *f = fopen(config, "rb");
@@ -397,9 +400,10 @@ lv_status lv_cmd_synth(int argc, char **argv)
     if (st == LV_OK) {
         lv_synth s = {.cfg = &cfg, .dtype = dt, .seed = seed, .n_shards = shards, .dir = out};
         st = lv_synth_run(&s, cj, tokenizer);
+        char sz[32];
         if (st == LV_OK)
-            fprintf(stderr, "synth: %s: %d tensors, %.3f GB of %s in %d file(s)\n", out, s.n_tensors,
-                    (double)s.total_bytes / 1e9, lv_dtype_name(dt), s.n_shards);
+            fprintf(stderr, "synth: %s: %d tensors, %s of %s in %d file(s)\n", out, s.n_tensors,
+                    lv_cli_bytes(sz, sizeof sz, (double)s.total_bytes), lv_dtype_name(dt), s.n_shards);
     }
     cJSON_Delete(cj);
     return st;
