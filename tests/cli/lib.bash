@@ -1,0 +1,37 @@
+# lib.bash - helpers for the CLI tests in tests/cli/*.sh (sourced, not a test itself).
+#   expect CODE FRAGMENT -- CMD...   run CMD, assert its exit code and that stderr+stdout
+#                                    contain FRAGMENT ("" for any)
+#   ok NAME CONDITION...             assert a shell condition (not CMD... negates)
+#   finish                           print "N passed, N failed" and exit accordingly
+: "${LLADAV:?set by ctest}" "${LV_SOURCE_DIR:?set by ctest}"
+LV_WORK="${LV_WORK:-$(mktemp -d)}"
+rm -rf "$LV_WORK" && mkdir -p "$LV_WORK"
+lv_pass=0
+lv_fail=0
+
+expect() {
+  local code="$1" frag="$2"; shift 3
+  local out rc
+  out="$("$@" 2>&1)"; rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    echo "FAIL: exit $rc (expected $code): $*"; echo "$out" | head -5 | sed 's/^/    /'
+    lv_fail=$((lv_fail + 1)); return 1
+  fi
+  if [ -n "$frag" ] && ! grep -qF -- "$frag" <<<"$out"; then
+    echo "FAIL: output lacks '$frag': $*"; echo "$out" | head -5 | sed 's/^/    /'
+    lv_fail=$((lv_fail + 1)); return 1
+  fi
+  lv_pass=$((lv_pass + 1))
+}
+
+not() { ! "$@"; }
+
+ok() {
+  local name="$1"; shift
+  if "$@"; then lv_pass=$((lv_pass + 1)); else echo "FAIL: $name"; lv_fail=$((lv_fail + 1)); fi
+}
+
+finish() {
+  echo "$lv_pass passed, $lv_fail failed"
+  [ "$lv_fail" -eq 0 ]
+}
