@@ -24,6 +24,7 @@ static const struct {
 } lv_commands[] = {
     {"info",  lv_cmd_info,  "describe a model directory: dimensions, dtypes, parameters, memory"},
     {"synth", lv_cmd_synth, "write a random-weight checkpoint in the real Hugging Face layout"},
+    {"tokenize", lv_cmd_tokenize, "encode or decode text with a tokenizer.json, line by line (interfaces.md 3)"},
 };
 #define LV_N_COMMANDS ((int)(sizeof lv_commands / sizeof lv_commands[0]))
 
