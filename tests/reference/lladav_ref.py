@@ -633,12 +633,15 @@ def generate_text(model, prompt_ids, steps=128, gen_length=128, block_length=128
                   cfg_scale=0.0, remasking="low_confidence", noise=None, logits_eos_inf=False,
                   confidence_eos_eot_inf=False):
     """Original LLaDA generate.py (sec 6.5), batch 1, ids space: no bans, no stop, every block
-    runs all its steps; softmax in the logits dtype (fp32 here). Returns the full [Lp+G] ids."""
+    runs all its steps (a pass even when k = 0); softmax in the logits dtype (fp32 here).
+    Same counter RNG layout as generate_with_embeds (response rows only).
+    Returns (ids [Lp+G], committed_step [G])."""
     c = model.cfg
     MASK = c.mask_id
     Lp = len(prompt_ids)
     x = np.array(list(prompt_ids) + [MASK] * gen_length, dtype=np.int64)
     prompt_index = x != MASK
+    committed = np.full(gen_length, -1, dtype=np.int64)
     nb = gen_length // block_length
     assert gen_length % block_length == 0 and steps % nb == 0
     spb = steps // nb
@@ -682,8 +685,9 @@ def generate_text(model, prompt_ids, steps=128, gen_length=128, block_length=128
             for i in topk_lowest_index(conf.tolist(), sched[s]):
                 if mask_index[i]:
                     x[i] = x0[i]
+                    committed[i - Lp] = npass
             npass += 1
-    return x
+    return x, committed
 
 
 # ----------------------------------------------------------------------------------------

@@ -138,12 +138,48 @@ def run_case(name, check=False):
     return side
 
 
+# original LLaDA generate.py variant (sec 6.5), ids space, no bans/stop: JSON-only fixtures in
+# tests/fixtures/generate/<case>.json (prompt = chat template of the text, no image)
+GENERATE_CASES = {
+    "gen_olmo_blocks": dict(model="tiny-olmo", prompt="Tell me a short story about a robot.",
+                            steps=8, gen_length=16, block_length=8),
+    "gen_olmo_eos_flags": dict(model="tiny-olmo", prompt="Say hello.", steps=8, gen_length=16,
+                               block_length=16, logits_eos_inf=True, confidence_eos_eot_inf=True),
+    "gen_bf16_random_cfg": dict(model="tiny-bf16-sharded", prompt="What color is the car?",
+                                steps=8, gen_length=16, block_length=8, temperature=0.8,
+                                remasking="random", cfg_scale=1.0, seed=11),
+}
+
+
+def run_generate_case(name):
+    c = dict(GENERATE_CASES[name])
+    model, prompt, seed = c.pop("model"), c.pop("prompt"), c.pop("seed", 0)
+    pl = R.Pipeline(os.path.join(REPO, M + model))
+    ids = pl.prompt_ids(prompt, False)
+    x, committed = R.generate_text(pl.llm, ids, noise=R.CounterNoise(seed), **c)
+    full = dict(GENERATE_CASES[name])
+    full.update({"model": M + model, "seed": seed})
+    out = {"case": name, "params": full, "prompt_ids": ids,
+           "output_ids": [int(t) for t in x[len(ids):]], "committed_step": committed.tolist(),
+           "mask_id": pl.cfg.mask_id, "v_eff": pl.cfg.v_eff,
+           "note": "LLaDA generate.py semantics (README): no bans, no stop, every step is a pass"}
+    os.makedirs(os.path.join(REPO, FX, "generate"), exist_ok=True)
+    with open(os.path.join(REPO, FX, "generate", name + ".json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--check", action="store_true", help="print, don't write the sidecars")
     a = ap.parse_args()
     os.makedirs(os.path.join(REPO, FX, "ref"), exist_ok=True)
+    for name in GENERATE_CASES:
+        if not a.only and not a.check:
+            g = run_generate_case(name)
+            print("%-20s generate.py variant: %s" % (name, g["output_ids"]))
     for name in (a.only or CASES):
         s = run_case(name, a.check)
         print("%-20s passes %2d  conf_gap %-9s argmax_gap %-9s resp %s" % (

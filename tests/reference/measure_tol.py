@@ -5,6 +5,7 @@ float64 (same code, same inputs) and compare each dumped tensor with the committ
 max |a-b|, max |a-b|/max|b|, and whether the sampled ids / committed steps are identical.
 Run: /usr/bin/python3 measure_tol.py   (prints a table; used for the README tolerances)
 """
+import json
 import os
 import sys
 
@@ -58,6 +59,20 @@ def main():
             for trial in range(3):
                 out, _, _, _ = R.compute(pl, ns)
                 if not all(np.array_equal(ref[k], out[k]) for k in ("response_ids", "committed_step")):
+                    flips.append("%s#%d" % (name, trial))
+        for name, c in F.GENERATE_CASES.items():
+            c = dict(c)
+            model, prompt, seed = c.pop("model"), c.pop("prompt"), c.pop("seed", 0)
+            with open(os.path.join(F.REPO, F.FX, "generate", name + ".json")) as f:
+                want = json.load(f)
+            pl = R.Pipeline(os.path.join(F.REPO, F.M + model))
+            fwd = pl.llm.forward
+            g = torch.Generator().manual_seed(0)
+            pl.llm.forward = lambda E: (lambda y: y + (torch.rand(y.shape, generator=g) * 2 - 1) * eps)(fwd(E))
+            ids = pl.prompt_ids(prompt, False)
+            for trial in range(3):
+                x, cs = R.generate_text(pl.llm, ids, noise=R.CounterNoise(seed), **c)
+                if x[len(ids):].tolist() != want["output_ids"] or cs.tolist() != want["committed_step"]:
                     flips.append("%s#%d" % (name, trial))
         print("logit perturbation +-%.0e: %s" % (eps, ("flips in " + ", ".join(flips)) if flips else "no case changes its ids"))
 

@@ -257,14 +257,15 @@ class TestFixtures(unittest.TestCase):
         """The original LLaDA generate (sec 6.5) on the OLMo-layout model."""
         pl = R.Pipeline(os.path.join(FX, "models", "tiny-olmo"))
         ids = pl.prompt_ids("Hello.", False)
-        x = R.generate_text(pl.llm, ids, steps=8, gen_length=16, block_length=8)
+        x, cs = R.generate_text(pl.llm, ids, steps=8, gen_length=16, block_length=8)
+        self.assertTrue((cs >= 0).all())
         self.assertEqual(len(x), len(ids) + 16)
         self.assertEqual(list(x[:len(ids)]), ids)
         self.assertFalse((x[len(ids):] == pl.cfg.mask_id).any())
-        y = R.generate_text(pl.llm, ids, steps=8, gen_length=16, block_length=8, temperature=0.8,
+        y, _ = R.generate_text(pl.llm, ids, steps=8, gen_length=16, block_length=8, temperature=0.8,
                             remasking="random", noise=R.CounterNoise(3), cfg_scale=0.5)
         self.assertEqual(len(y), len(ids) + 16)
-        z = R.generate_text(pl.llm, ids, steps=4, gen_length=8, block_length=8,
+        z, _ = R.generate_text(pl.llm, ids, steps=4, gen_length=8, block_length=8,
                             logits_eos_inf=True, confidence_eos_eot_inf=True)
         self.assertNotIn(pl.cfg.eos_id, z[len(ids):].tolist())
 
