@@ -358,10 +358,6 @@ static lv_status lv_file_open(lv_st_file *f, int file_idx, lv_tensor **ts, int *
             return lv_fail(LV_ERR_FORMAT, "%s: header has trailing bytes after the JSON object "
                            "(at byte %lld)", path, (long long)(end - hdr));
         }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return lv_fail(LV_ERR_FORMAT, "%s: header is not a JSON object", path);
-    }
     size_t data_size = f->size - 8 - (size_t)hlen;
     const unsigned char *data = p + 8 + hlen;
     int n = cJSON_GetArraySize(root), first = *nt, n_meta_seen = 0;

@@ -564,6 +564,17 @@ static const struct {
      "key vision_config.image_size = 0 out of range"},
     {LLAMA, "\"vision_config\": {\"num_hidden_layers\": 0}", LV_ERR_CONFIG,
      "key vision_config.num_hidden_layers = 0 out of range"},
+    {LLAMA, "\"hidden_act\": \"silu_silu_silu_silu_silu_silu_silu_silu_silu_silu_silu_silu_silu\"",
+     LV_ERR_CONFIG, "key hidden_act = 'silu_silu_silu_silu_silu_silu_silu_silu_...' is too long"},
+    {LLAMA, "\"image_grid_pinpoints\": \"(1x1),............................................."
+     "............................................................................................"
+     "............................................................................................"
+     "............................................................................................"
+     "............................................................................................"
+     "............................................................................................"
+     "............................................................................................"
+     "........................................................,(2x2)\"", LV_ERR_CONFIG,
+     "key image_grid_pinpoints string is too long"},
     {OLMO, "\"d_model\": 0", LV_ERR_CONFIG, "key d_model = 0 out of range"},
     {OLMO, "\"n_kv_heads\": 2", LV_ERR_CONFIG, "key n_kv_heads = 2 differs from n_heads = 4"},
     {OLMO, "\"n_heads\": 3", LV_ERR_CONFIG, "key n_heads = 3 does not divide the hidden size 64"},

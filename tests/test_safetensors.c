@@ -187,6 +187,39 @@ START_TEST(test_writer_incomplete_leaves_nothing)
 }
 END_TEST
 
+START_TEST(test_writer_argument_errors)
+{
+    lv_st_writer *w = NULL;
+    int64_t ok[1] = {2}, neg[1] = {-1}, nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    ck_assert_int_eq(lv_st_writer_init(&w), LV_OK);
+    ck_assert_int_eq(lv_st_writer_add(w, "__metadata__", LV_DTYPE_F32, 1, ok), LV_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lv_last_error(), "invalid tensor name '__metadata__'"));
+    ck_assert_int_eq(lv_st_writer_add(w, "", LV_DTYPE_F32, 1, ok), LV_ERR_ARG);
+    ck_assert_int_eq(lv_st_writer_add(w, "x", LV_DTYPE_F32, 9, nine), LV_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lv_last_error(), "tensor 'x': bad dtype or ndim 9"));
+    ck_assert_int_eq(lv_st_writer_add(w, "x", LV_DTYPE_COUNT, 1, ok), LV_ERR_ARG);
+    ck_assert_int_eq(lv_st_writer_add(w, "x", LV_DTYPE_F32, 1, neg), LV_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(lv_last_error(), "tensor 'x': bad dim -1"));
+    int64_t huge[2] = {INT64_C(1) << 40, INT64_C(1) << 40};
+    ck_assert_int_eq(lv_st_writer_add(w, "x", LV_DTYPE_F32, 2, huge), LV_ERR_ARG);
+    ck_assert_int_eq(lv_st_writer_finish(w), LV_ERR_ARG);
+    /* metadata: the last value of a key wins; none after begin */
+    ck_assert_int_eq(lv_st_writer_set_metadata(w, "k", "1"), LV_OK);
+    ck_assert_int_eq(lv_st_writer_set_metadata(w, "k", "2"), LV_OK);
+    const char *path = lv_test_join(lv_test_tmpdir(), "meta.safetensors");
+    ck_assert_int_eq(lv_st_writer_begin(w, path), LV_OK);
+    ck_assert_int_eq(lv_st_writer_begin(w, path), LV_ERR_ARG);
+    ck_assert_int_eq(lv_st_writer_set_metadata(w, "k", "3"), LV_ERR_ARG);
+    ck_assert_int_eq(lv_st_writer_finish(w), LV_OK);
+    lv_st_writer_free(w);
+    lv_weights *wt = NULL;
+    ck_assert_int_eq(lv_weights_open(&wt, path), LV_OK);
+    ck_assert_str_eq(lv_weights_metadata(wt, "k"), "2");
+    ck_assert_int_eq(lv_weights_count(wt), 0);
+    lv_weights_free(wt);
+}
+END_TEST
+
 START_TEST(test_zero_tensors_and_empty_tensor)
 {
     const char *dir = lv_test_tmpdir(), *path = lv_test_join(dir, "empty.safetensors");
@@ -602,6 +635,7 @@ static Suite *safetensors_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_roundtrip_single);
     tcase_add_test(tc, test_writer_incomplete_leaves_nothing);
+    tcase_add_test(tc, test_writer_argument_errors);
     tcase_add_test(tc, test_zero_tensors_and_empty_tensor);
     tcase_add_test(tc, test_many_tensors_lookup);
     tcase_add_test(tc, test_sharded_roundtrip);
