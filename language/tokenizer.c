@@ -42,20 +42,19 @@ const uint16_t lv_byte_to_cp[256] = {
     240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
 };
 
+/* Inverse of the 68 remapped bytes: code point 256 + i comes from byte lv_cp256_byte[i]. */
+static const uint8_t lv_cp256_byte[68] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 127,
+    128, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144,
+    145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 173,
+};
+
 int lv_cp_to_byte(uint32_t cp)
 {
     if (cp >= 33 && cp <= 126) return (int)cp;
     if (cp >= 161 && cp <= 255 && cp != 173) return (int)cp;
-    if (cp >= 256 && cp <= 323) {
-        static int16_t inv[68];
-        static int ready;  /* benign: every thread computes the same table */
-        if (!ready) {
-            for (int b = 0; b < 256; b++)
-                if (lv_byte_to_cp[b] >= 256) inv[lv_byte_to_cp[b] - 256] = (int16_t)b;
-            ready = 1;
-        }
-        return inv[cp - 256];
-    }
+    if (cp >= 256 && cp <= 323) return lv_cp256_byte[cp - 256];
     return -1;
 }
 

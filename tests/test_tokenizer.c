@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <cJSON.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +377,174 @@ START_TEST(test_prompt_ids)
 }
 END_TEST
 
+/* The JSON string value of "key" in a one-line object, with its length: cJSON strings stop at
+ * the first \u0000, and the reference's data has NUL characters. Returned, free(). */
+static char *json_string_field(const char *line, const char *key, size_t *len)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(line, pat);
+    ck_assert_msg(p, "no %s in %s", key, line);
+    p += strlen(pat);
+    char *out = malloc(strlen(p) * 2 + 1);
+    size_t k = 0;
+    while (*p != '"') {
+        if (*p != '\\') { out[k++] = *p++; continue; }
+        char e = p[1];
+        p += 2;
+        if (e != 'u') {
+            out[k++] = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b' : e == 'f' ? '\f' : e;
+            continue;
+        }
+        unsigned u = (unsigned)strtoul((char[5]){p[0], p[1], p[2], p[3], 0}, NULL, 16);
+        p += 4;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            unsigned lo = (unsigned)strtoul((char[5]){p[2], p[3], p[4], p[5], 0}, NULL, 16);
+            p += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (u < 0x80) out[k++] = (char)u;
+        else if (u < 0x800) { out[k++] = (char)(0xC0 | (u >> 6)); out[k++] = (char)(0x80 | (u & 0x3F)); }
+        else if (u < 0x10000) {
+            out[k++] = (char)(0xE0 | (u >> 12));
+            out[k++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[k++] = (char)(0x80 | (u & 0x3F));
+        } else {
+            out[k++] = (char)(0xF0 | (u >> 18));
+            out[k++] = (char)(0x80 | ((u >> 12) & 0x3F));
+            out[k++] = (char)(0x80 | ((u >> 6) & 0x3F));
+            out[k++] = (char)(0x80 | (u & 0x3F));
+        }
+    }
+    out[k] = 0;
+    *len = k;
+    return out;
+}
+
+/* Every parity fixture of the PyTorch reference (tests/fixtures/ref/<case>.json + .safetensors):
+ * lv_prompt_build on the sidecar's --model/--image/--prompt gives the reference's prompt_ids. */
+START_TEST(test_prompt_matches_reference)
+{
+    DIR *d = opendir(lv_test_path("tests/fixtures/ref"));
+    if (!d) { fprintf(stderr, "SKIP: tests/fixtures/ref absent\n"); return; }
+    struct dirent *de;
+    int cases = 0;
+    while ((de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 6 || strcmp(de->d_name + nl - 5, ".json")) continue;
+        char rel[512], st_rel[512];
+        snprintf(rel, sizeof rel, "tests/fixtures/ref/%s", de->d_name);
+        snprintf(st_rel, sizeof st_rel, "tests/fixtures/ref/%.*s.safetensors", (int)(nl - 5), de->d_name);
+        char *js = lv_test_read_file(lv_test_path(rel), NULL);
+        ck_assert(js);
+        cJSON *side = cJSON_Parse(js);
+        free(js);
+        const cJSON *cli = cJSON_GetObjectItem(side, "cli"), *a;
+        const char *model = NULL, *prompt = NULL;
+        int image = 0, prev_model = 0, prev_prompt = 0;
+        cJSON_ArrayForEach(a, cli) {
+            const char *v = cJSON_GetStringValue(a);
+            if (prev_model) model = v;
+            if (prev_prompt) prompt = v;
+            prev_model = v && !strcmp(v, "--model");
+            prev_prompt = v && !strcmp(v, "--prompt");
+            image |= v && !strcmp(v, "--image");
+        }
+        ck_assert_msg(model && prompt, "%s: no --model/--prompt in cli", rel);
+        char tp[512];
+        snprintf(tp, sizeof tp, "%s/tokenizer.json", model);
+        lv_tokenizer *tok = NULL;
+        ck_assert_msg(lv_tokenizer_load(&tok, lv_test_path(tp)) == LV_OK, "%s", lv_last_error());
+        int32_t *ids;
+        int n;
+        ck_assert_msg(lv_prompt_build(tok, prompt, image, &ids, &n) == LV_OK, "%s", lv_last_error());
+        lv_weights *w = NULL;
+        ck_assert_msg(lv_weights_open(&w, lv_test_path(st_rel)) == LV_OK, "%s", lv_last_error());
+        const lv_tensor *t = lv_weights_get(w, "prompt_ids");
+        ck_assert_msg(t && t->dtype == LV_DTYPE_I32, "%s: no I32 prompt_ids", st_rel);
+        const int32_t *want = t->data;
+        int same = t->numel == n;
+        for (int i = 0; same && i < n; i++) same = want[i] == ids[i];
+        if (!same) {
+            print_ids("got ", ids, n);
+            print_ids("want", want, (int)t->numel);
+        }
+        ck_assert_msg(same, "%s: prompt ids differ from the reference's prompt_ids", st_rel);
+        cases++;
+        lv_weights_free(w);
+        free(ids);
+        lv_tokenizer_free(tok);
+        cJSON_Delete(side);
+    }
+    closedir(d);
+    fprintf(stderr, "prompt: %d reference fixtures, prompt_ids identical\n", cases);
+    ck_assert_int_gt(cases, 0);
+}
+END_TEST
+
+/* The reference's own tokenizer parity data (tests/fixtures/tokenizer/<model>.jsonl): encode
+ * and decode ops, incl. incomplete UTF-8 and specials, from the HF library. */
+START_TEST(test_reference_tokenizer_ops)
+{
+    const char *names[] = {"tiny-f32", "tiny-bf16-sharded"};
+    for (int k = 0; k < 2; k++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "tests/fixtures/tokenizer/%s.jsonl", names[k]);
+        char *data = lv_test_read_file(lv_test_path(rel), NULL);
+        const char *path = tok_path(names[k]);
+        if (!data || !path) { fprintf(stderr, "SKIP: %s or its tokenizer absent\n", rel); free(data); continue; }
+        lv_tokenizer *tok = NULL;
+        ck_assert_msg(lv_tokenizer_load(&tok, path) == LV_OK, "%s", lv_last_error());
+        char **lines;
+        int nl = split_lines(data, &lines), ops = 0;
+        for (int i = 0; i < nl; i++) {
+            if (!*lines[i]) continue;
+            cJSON *o = cJSON_Parse(lines[i]);
+            ck_assert(o);
+            const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(o, "op"));
+            const cJSON *jids = cJSON_GetObjectItem(o, "ids");
+            if (!strcmp(op, "encode")) {
+                size_t tl;
+                char *text = json_string_field(lines[i], "text", &tl);
+                int32_t *ids;
+                int n;
+                for (int sp = 0; sp < 2; sp++) {
+                    ck_assert(lv_tokenizer_encode(tok, text, tl, sp, &ids, &n) == LV_OK);
+                    ck_assert_msg(ids_equal(ids, n, sp ? cJSON_GetObjectItem(o, "ids_special") : jids),
+                                  "%s line %d: encode(special=%d) differs", rel, i + 1, sp);
+                    free(ids);
+                }
+                free(text);
+            } else {
+                int n = cJSON_GetArraySize(jids), j = 0;
+                int32_t *ids = malloc(((size_t)n + 1) * sizeof *ids);
+                const cJSON *v;
+                cJSON_ArrayForEach(v, jids) ids[j++] = (int32_t)v->valuedouble;
+                static const char *keys[2] = {"text", "text_skip_special"};
+                for (int sk = 0; sk < 2; sk++) {
+                    char *s;
+                    size_t len;
+                    ck_assert(lv_tokenizer_decode(tok, ids, n, sk, &s, &len) == LV_OK);
+                    size_t wl;
+                    char *want = json_string_field(lines[i], keys[sk], &wl);
+                    ck_assert_msg(len == wl && !memcmp(s, want, len),
+                                  "%s line %d: decode(skip=%d) '%s' != '%s'", rel, i + 1, sk, s, want);
+                    free(want);
+                    free(s);
+                }
+                free(ids);
+            }
+            ops++;
+            cJSON_Delete(o);
+        }
+        fprintf(stderr, "%s: %d reference ops identical\n", rel, ops);
+        free(lines);
+        free(data);
+        lv_tokenizer_free(tok);
+    }
+}
+END_TEST
+
 static Suite *tokenizer_suite(void)
 {
     Suite *s = suite_create("tokenizer");
@@ -391,6 +560,8 @@ static Suite *tokenizer_suite(void)
     TCase *tp = tcase_create("prompt");
     tcase_add_test(tp, test_prompt_render);
     tcase_add_test(tp, test_prompt_ids);
+    tcase_add_test(tp, test_prompt_matches_reference);
+    tcase_add_test(tp, test_reference_tokenizer_ops);
     suite_add_tcase(s, tp);
     return s;
 }
