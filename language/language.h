@@ -104,5 +104,6 @@ lv_status lv_prompt_build(const lv_tokenizer *tok, const char *text, int n_image
  *   llada.h      lv_llada_load / lv_llada_forward: the bidirectional transformer of §4.4
  * ------------------------------------------------------------------------------------- */
 #include "diffusion.h"
+#include "llada.h"
 
 #endif

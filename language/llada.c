@@ -1,0 +1,374 @@
+/* llada.c - LLaDA forward (spec §4.4), mirroring LLaDAModel / LLaDADecoderLayer of LLaDA-V's
+ * modeling_llada.py (and LLaDALlamaBlock of the original LLaDA-8B under OLMo names):
+ *
+ *   x [T, D] --per layer: h += Wo·attn(rope(Wq·n), rope(Wk·n), Wv·n), n = rms(h; g_in)
+ *                         h += Wdown·(silu(Wgate·m) ⊙ Wup·m),        m = rms(h; g_post)
+ *            --rows asked for: rms(h; g_final) · W_lmᵀ--> logits [n_rows, V]
+ *
+ * Weights stay in the mmap in their stored dtype (lv_matmul widens BF16/F16 panel by panel);
+ * only the RMSNorm vectors are copied to float32. Activations are float32 from one arena.
+ */
+#include "llada.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "language.h"
+
+typedef struct {
+    const lv_tensor *wq, *wk, *wv, *wo;       /* borrowed [D, D] */
+    const lv_tensor *gate, *up, *down;        /* borrowed [F, D], [F, D], [D, F] */
+    float *attn_norm, *ffn_norm;              /* owned [D] */
+} lv_llada_layer;
+
+struct lv_llada {
+    const lv_config *c;                       /* borrowed */
+    int D, F, H, HD, n_layers, V, T_max;
+    const lv_tensor *embed;                   /* borrowed [vocab_size, D] */
+    const lv_tensor *head;                    /* borrowed [vocab_size, D] (embed when tied) */
+    float *final_norm;                        /* owned [D] */
+    lv_llada_layer *layers;                   /* owned [n_layers] */
+    float *rope_cos, *rope_sin;               /* owned [T_max, HD/2] */
+    lv_arena arena;                           /* lv_llada_scratch_size(c, T_max) bytes */
+};
+
+/* The activation buffers of one forward, carved from the arena in this order. */
+typedef struct {
+    float *h;        /* [T, D] residual stream */
+    float *xn;       /* [T, D] normed input of a sublayer; later the gathered final rows */
+    float *q, *k, *v;/* [T, D] */
+    float *att;      /* [T, D] attention output (heads concatenated) */
+    float *gate;     /* [T, F] gate projection, then silu(gate) ⊙ up */
+    float *up;       /* [T, F] */
+    float *scores;   /* lv_attention_scratch_floats(T) */
+    float *panel;    /* lv_matmul_scratch_floats(max(D, F)) */
+} lv_llada_acts;
+
+static void lv_llada_sizes(const lv_config *c, int T, size_t sz[9])
+{
+    size_t TD = (size_t)T * c->hidden_size, TF = (size_t)T * c->intermediate_size;
+    int K = c->hidden_size > c->intermediate_size ? c->hidden_size : c->intermediate_size;
+    sz[0] = sz[1] = sz[2] = sz[3] = sz[4] = sz[5] = TD * sizeof(float);
+    sz[6] = sz[7] = TF * sizeof(float);
+    sz[8] = (lv_attention_scratch_floats(T) + lv_matmul_scratch_floats(K)) * sizeof(float);
+}
+
+size_t lv_llada_scratch_size(const lv_config *c, int T_max)
+{
+    size_t sz[9], total = 0;
+    lv_llada_sizes(c, T_max, sz);
+    for (int i = 0; i < 9; i++) total += lv_arena_round(sz[i]);
+    return total;
+}
+
+static lv_status lv_llada_tensor(const lv_tensor **out, const lv_weights *w, const lv_config *c,
+                                 lv_wkind kind, int layer)
+{
+    char name[256];
+    lv_tensor_name(name, sizeof name, c, kind, layer);
+    const lv_tensor *t = lv_weights_get(w, name);
+    if (!t) return lv_fail(LV_ERR_SHAPE, "llada: missing tensor %s", name);
+    if (t->dtype != LV_DTYPE_F32 && t->dtype != LV_DTYPE_F16 && t->dtype != LV_DTYPE_BF16)
+        return lv_fail(LV_ERR_DTYPE, "llada: %s: dtype %s, expected F32, F16 or BF16", name,
+                       lv_dtype_name(t->dtype));
+    int64_t shape[LV_ST_MAX_DIMS];
+    int nd = lv_tensor_shape(shape, c, kind);
+    int ok = nd == t->ndim;
+    for (int i = 0; ok && i < nd; i++) ok = shape[i] == t->shape[i];
+    if (!ok)
+        return lv_fail(LV_ERR_SHAPE, "llada: %s: shape [%lld, %lld], expected [%lld, %lld]", name,
+                       (long long)t->shape[0], (long long)(t->ndim > 1 ? t->shape[1] : 0),
+                       (long long)shape[0], (long long)(nd > 1 ? shape[1] : 0));
+    *out = t;
+    return LV_OK;
+}
+
+static lv_status lv_llada_norm(float **out, const lv_weights *w, const lv_config *c,
+                               lv_wkind kind, int layer)
+{
+    const lv_tensor *t;
+    LV_TRY(lv_llada_tensor(&t, w, c, kind, layer));
+    *out = malloc((size_t)t->numel * sizeof **out);
+    if (!*out) return lv_fail(LV_ERR_NOMEM, "llada: norm weight of %lld floats", (long long)t->numel);
+    lv_tensor_to_f32(*out, t, 0, t->numel);
+    return LV_OK;
+}
+
+static lv_status lv_llada_load_into(lv_llada *m, const lv_weights *w, const lv_config *c,
+                                    int v_eff, int T_max)
+{
+    m->c = c;
+    m->D = c->hidden_size;
+    m->F = c->intermediate_size;
+    m->H = c->num_attention_heads;
+    m->HD = c->head_dim > 0 ? c->head_dim : c->hidden_size / c->num_attention_heads;
+    m->n_layers = c->num_hidden_layers;
+    m->V = v_eff > 0 ? v_eff : c->vocab_size;
+    m->T_max = T_max;
+    if (m->H * m->HD != m->D || m->HD % 2 || c->num_key_value_heads != m->H)
+        return lv_fail(LV_ERR_CONFIG, "llada: %d heads x head_dim %d (kv heads %d) do not fit "
+                       "hidden_size %d with an even head_dim", m->H, m->HD,
+                       c->num_key_value_heads, m->D);
+    if (m->V > c->vocab_size)
+        return lv_fail(LV_ERR_CONFIG, "llada: tokenizer length %d exceeds the %d vocabulary rows",
+                       m->V, c->vocab_size);
+    if (T_max < 1) return lv_fail(LV_ERR_ARG, "llada: T_max must be >= 1, got %d", T_max);
+    LV_TRY(lv_llada_tensor(&m->embed, w, c, LV_W_EMBED, -1));
+    if (c->tie_word_embeddings) m->head = m->embed;
+    else LV_TRY(lv_llada_tensor(&m->head, w, c, LV_W_LM_HEAD, -1));
+    LV_TRY(lv_llada_norm(&m->final_norm, w, c, LV_W_FINAL_NORM, -1));
+    m->layers = calloc((size_t)m->n_layers, sizeof *m->layers);
+    if (!m->layers) return lv_fail(LV_ERR_NOMEM, "llada: %d layers", m->n_layers);
+    for (int l = 0; l < m->n_layers; l++) {
+        lv_llada_layer *L = &m->layers[l];
+        LV_TRY(lv_llada_tensor(&L->wq, w, c, LV_W_Q, l));
+        LV_TRY(lv_llada_tensor(&L->wk, w, c, LV_W_K, l));
+        LV_TRY(lv_llada_tensor(&L->wv, w, c, LV_W_V, l));
+        LV_TRY(lv_llada_tensor(&L->wo, w, c, LV_W_O, l));
+        LV_TRY(lv_llada_tensor(&L->gate, w, c, LV_W_GATE, l));
+        LV_TRY(lv_llada_tensor(&L->up, w, c, LV_W_UP, l));
+        LV_TRY(lv_llada_tensor(&L->down, w, c, LV_W_DOWN, l));
+        LV_TRY(lv_llada_norm(&L->attn_norm, w, c, LV_W_ATTN_NORM, l));
+        LV_TRY(lv_llada_norm(&L->ffn_norm, w, c, LV_W_FFN_NORM, l));
+    }
+    size_t half = (size_t)T_max * (size_t)(m->HD / 2);
+    m->rope_cos = malloc(half * sizeof *m->rope_cos);
+    m->rope_sin = malloc(half * sizeof *m->rope_sin);
+    if (!m->rope_cos || !m->rope_sin) return lv_fail(LV_ERR_NOMEM, "llada: rope tables for %d rows", T_max);
+    lv_rope_table(m->rope_cos, m->rope_sin, T_max, m->HD, c->rope_theta);
+    return lv_arena_init(&m->arena, lv_llada_scratch_size(c, T_max));
+}
+
+lv_status lv_llada_load(lv_llada **out, const lv_weights *w, const lv_config *c, int v_eff,
+                        int T_max)
+{
+    *out = NULL;
+    lv_llada *m = calloc(1, sizeof *m);
+    if (!m) return lv_fail(LV_ERR_NOMEM, "llada: model struct");
+    lv_status s = lv_llada_load_into(m, w, c, v_eff, T_max);
+    if (s != LV_OK) {
+        lv_llada_free(m);
+        return s;
+    }
+    *out = m;
+    return LV_OK;
+}
+
+void lv_llada_free(lv_llada *m)
+{
+    if (!m) return;
+    if (m->layers)
+        for (int l = 0; l < m->n_layers; l++) {
+            free(m->layers[l].attn_norm);
+            free(m->layers[l].ffn_norm);
+        }
+    free(m->layers);
+    free(m->final_norm);
+    free(m->rope_cos);
+    free(m->rope_sin);
+    lv_arena_free(&m->arena);
+    free(m);
+}
+
+int lv_llada_dim(const lv_llada *m) { return m->D; }
+int lv_llada_vocab(const lv_llada *m) { return m->V; }
+int lv_llada_t_max(const lv_llada *m) { return m->T_max; }
+
+lv_status lv_llada_embed(const lv_llada *m, const int32_t *ids, int n, float *out)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= m->V)
+            return lv_fail(LV_ERR_INPUT, "llada: token id %d at position %d outside the vocabulary [0, %d)",
+                           ids[i], i, m->V);
+    lv_embed_rows(out, m->embed, ids, n, m->D);
+    return LV_OK;
+}
+
+static void lv_llada_carve(lv_llada *m, lv_llada_acts *a, int T)
+{
+    size_t sz[9];
+    lv_llada_sizes(m->c, T, sz);
+    float **dst[9] = {&a->h, &a->xn, &a->q, &a->k, &a->v, &a->att, &a->gate, &a->up, &a->scores};
+    lv_arena_reset(&m->arena);
+    for (int i = 0; i < 9; i++) {
+        *dst[i] = lv_arena_alloc(&m->arena, sz[i]);
+        LV_ASSERT(*dst[i] != NULL);   /* sized by lv_llada_scratch_size for T <= T_max */
+    }
+    a->panel = a->scores + lv_attention_scratch_floats(T);
+}
+
+/* One LLaDADecoderLayer, bidirectional: h [T, D] updated in place. */
+static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *a, int T)
+{
+    const int D = m->D, F = m->F;
+    const float eps = m->c->rms_norm_eps;
+    lv_rmsnorm(a->xn, a->h, L->attn_norm, T, D, eps);
+    lv_matmul(a->q, a->xn, L->wq, NULL, T, D, D, a->panel);
+    lv_matmul(a->k, a->xn, L->wk, NULL, T, D, D, a->panel);
+    lv_matmul(a->v, a->xn, L->wv, NULL, T, D, D, a->panel);
+    lv_rope(a->q, m->rope_cos, m->rope_sin, T, m->H, m->HD);
+    lv_rope(a->k, m->rope_cos, m->rope_sin, T, m->H, m->HD);
+    lv_attention(a->att, a->q, a->k, a->v, T, m->H, m->HD, a->scores);
+    lv_matmul_acc(a->h, a->att, L->wo, NULL, T, D, D, a->panel);
+    /* LLaDAMLP: down(silu(gate(m)) * up(m)) */
+    lv_rmsnorm(a->xn, a->h, L->ffn_norm, T, D, eps);
+    lv_matmul(a->gate, a->xn, L->gate, NULL, T, D, F, a->panel);
+    lv_matmul(a->up, a->xn, L->up, NULL, T, D, F, a->panel);
+    lv_swiglu(a->gate, a->gate, a->up, (size_t)T * F);
+    lv_matmul_acc(a->h, a->gate, L->down, NULL, T, F, D, a->panel);
+}
+
+lv_status lv_llada_forward(lv_llada *m, const float *x, int T, const int32_t *rows, int n_rows,
+                           float *logits)
+{
+    if (T < 1 || T > m->T_max)
+        return lv_fail(LV_ERR_LIMIT, "llada: sequence of %d rows, the model was loaded for at most %d",
+                       T, m->T_max);
+    for (int i = 0; i < n_rows; i++)
+        if (rows[i] < 0 || rows[i] >= T)
+            return lv_fail(LV_ERR_ARG, "llada: logits row %d outside the sequence [0, %d)", rows[i], T);
+    lv_llada_acts a;
+    lv_llada_carve(m, &a, T);
+    const int D = m->D;
+    memcpy(a.h, x, (size_t)T * D * sizeof *a.h);
+    for (int l = 0; l < m->n_layers; l++) lv_llada_block(m, &m->layers[l], &a, T);
+    /* final norm + lm_head only for the requested rows (spec §6.7) */
+    for (int i = 0; i < n_rows; i++)
+        memcpy(a.xn + (size_t)i * D, a.h + (size_t)rows[i] * D, (size_t)D * sizeof *a.xn);
+    lv_rmsnorm(a.xn, a.xn, m->final_norm, n_rows, D, m->c->rms_norm_eps);
+    lv_matmul(logits, a.xn, m->head, NULL, n_rows, D, m->V, a.panel);
+    return LV_OK;
+}
+
+lv_status lv_llada_session_init(lv_llada_session *s, lv_llada *m, const float *prompt,
+                                int n_prompt, int32_t mask_id, int n_tail_max)
+{
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->prompt = prompt;
+    s->n_prompt = n_prompt;
+    s->mask_id = mask_id;
+    s->n_tail_max = n_tail_max;
+    if (n_prompt + n_tail_max > m->T_max)
+        return lv_fail(LV_ERR_LIMIT, "llada: prompt %d + response %d rows exceed the limit of %d",
+                       n_prompt, n_tail_max, m->T_max);
+    size_t D = (size_t)m->D;
+    s->x = malloc((size_t)(n_prompt + n_tail_max) * D * sizeof *s->x);
+    s->mask_row = malloc(D * sizeof *s->mask_row);
+    s->abs_rows = malloc((size_t)(n_tail_max > 0 ? n_tail_max : 1) * sizeof *s->abs_rows);
+    if (!s->x || !s->mask_row || !s->abs_rows) {
+        lv_llada_session_free(s);
+        return lv_fail(LV_ERR_NOMEM, "llada: session of %d rows", n_prompt + n_tail_max);
+    }
+    lv_status st = lv_llada_embed(m, &mask_id, 1, s->mask_row);
+    if (st != LV_OK) lv_llada_session_free(s);
+    return st;
+}
+
+void lv_llada_session_free(lv_llada_session *s)
+{
+    if (!s) return;
+    free(s->x);
+    free(s->mask_row);
+    free(s->abs_rows);
+    s->x = s->mask_row = NULL;
+    s->abs_rows = NULL;
+}
+
+lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int uncond,
+                          const int32_t *rows, int n_rows, float *logits)
+{
+    lv_llada_session *s = session;
+    const size_t D = (size_t)s->m->D;
+    if (n_tail > s->n_tail_max || n_rows > n_tail)
+        return lv_fail(LV_ERR_ARG, "llada: %d tail rows, the session holds %d", n_tail, s->n_tail_max);
+    if (uncond)   /* cfg: the whole prompt (BOS and image rows included) becomes mask rows */
+        for (int i = 0; i < s->n_prompt; i++) memcpy(s->x + i * D, s->mask_row, D * sizeof *s->x);
+    else
+        memcpy(s->x, s->prompt, (size_t)s->n_prompt * D * sizeof *s->x);
+    LV_TRY(lv_llada_embed(s->m, tail, n_tail, s->x + (size_t)s->n_prompt * D));
+    for (int i = 0; i < n_rows; i++) s->abs_rows[i] = rows[i] + s->n_prompt;
+    return lv_llada_forward(s->m, s->x, s->n_prompt + n_tail, s->abs_rows, n_rows, logits);
+}
+
+/* ---- model directory ------------------------------------------------------------------ */
+
+lv_status lv_llada_tokens_resolve(lv_llada_tokens *t, const lv_config *c, const lv_tokenizer *tok)
+{
+    memset(t, 0, sizeof *t);
+    t->bos = lv_tokenizer_added_id(tok, "<|startoftext|>");
+    t->eos = lv_tokenizer_added_id(tok, "<|endoftext|>");
+    t->eot = lv_tokenizer_added_id(tok, "<|eot_id|>");
+    t->start_header = lv_tokenizer_added_id(tok, "<|start_header_id|>");
+    t->end_header = lv_tokenizer_added_id(tok, "<|end_header_id|>");
+    int32_t mask = lv_tokenizer_added_id(tok, "<|mdm_mask|>");
+    t->mask = c->mask_token_id >= 0 ? c->mask_token_id : mask >= 0 ? mask : 126336;
+    int n = lv_tokenizer_size(tok);
+    t->v_eff = n < c->vocab_size ? n : c->vocab_size;
+    if (t->mask >= t->v_eff)
+        return lv_fail(LV_ERR_CONFIG, "mask token id %d outside the %d usable vocabulary rows "
+                       "(set mask_token_id in config.json or add <|mdm_mask|> to tokenizer.json)",
+                       t->mask, t->v_eff);
+    const int32_t cand[4] = {t->eos, t->bos, t->start_header, t->end_header};
+    for (int i = 0; i < 4; i++)
+        if (cand[i] >= 0 && cand[i] < t->v_eff) t->bans[t->n_bans++] = cand[i];
+    t->eot_stop.ids = &t->eot;
+    t->eot_stop.n = t->eot >= 0 ? 1 : 0;
+    return LV_OK;
+}
+
+void lv_llada_tokens_apply(const lv_llada_tokens *t, lv_diffusion_params *p)
+{
+    p->mask_id = t->mask;
+    p->vocab = t->v_eff;
+    p->ban_ids = t->bans;
+    p->n_ban = t->n_bans;
+    p->stops = t->eot_stop.n ? &t->eot_stop : NULL;
+    p->n_stops = t->eot_stop.n ? 1 : 0;
+    p->eos_id = t->eos;
+    p->eot_id = t->eot;
+}
+
+lv_status lv_llada_dir_open(lv_llada_dir *d, const char *dir)
+{
+    memset(d, 0, sizeof *d);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    LV_TRY(lv_config_load(&d->cfg, path));
+    LV_TRY(lv_weights_open(&d->w, dir));
+    LV_TRY(lv_config_check_weights(&d->cfg, d->w));
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    LV_TRY(lv_tokenizer_load(&d->tok, path));
+    return lv_llada_tokens_resolve(&d->ids, &d->cfg, d->tok);
+}
+
+lv_status lv_llada_dir_load_lm(lv_llada_dir *d, int T_max)
+{
+    lv_llada_free(d->lm);
+    d->lm = NULL;
+    return lv_llada_load(&d->lm, d->w, &d->cfg, d->ids.v_eff, T_max);
+}
+
+void lv_llada_dir_free(lv_llada_dir *d)
+{
+    if (!d) return;
+    lv_llada_free(d->lm);
+    lv_tokenizer_free(d->tok);
+    lv_weights_free(d->w);
+    d->lm = NULL;
+    d->tok = NULL;
+    d->w = NULL;
+}
+
+lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
+                                const lv_diffusion_params *p, lv_diffusion_result *r)
+{
+    int n_tail = p->gen_length + p->n_suffix;
+    if (!d->lm || lv_llada_t_max(d->lm) < Lp + n_tail) LV_TRY(lv_llada_dir_load_lm(d, Lp + n_tail));
+    lv_llada_session s;
+    LV_TRY(lv_llada_session_init(&s, d->lm, pe, Lp, p->mask_id, n_tail));
+    lv_status st = lv_diffusion_generate(p, lv_llada_logits, &s, r);
+    lv_llada_session_free(&s);
+    return st;
+}

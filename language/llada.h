@@ -1,0 +1,101 @@
+/* llada.h - the LLaDA language model (spec §4.4): a LLaMA-shaped bidirectional transformer
+ * (RMSNorm, rotate-half RoPE, full attention without mask, SwiGLU), weights used in place
+ * from the mmap (F32, F16 or BF16), activations from one arena sized for T_max rows.
+ *
+ *   lv_llada *m = NULL;
+ *   if (lv_llada_load(&m, weights, &cfg, v_eff, t_max) != LV_OK) ... lv_last_error() ...
+ *   lv_llada_embed(m, ids, n, x);                        // x: caller-allocated [n, D]
+ *   lv_llada_forward(m, x, T, rows, n_rows, logits);     // logits: caller-allocated [n_rows, V]
+ *   lv_llada_free(m);
+ *
+ * To drive the sampler (diffusion.h) put the prompt embeddings in an lv_llada_session and pass
+ * lv_llada_logits as the callback with the session as its model pointer.
+ */
+#ifndef LV_LLADA_H
+#define LV_LLADA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "diffusion.h"
+
+typedef struct lv_llada lv_llada;   /* opaque; borrows the weights, owns norms + arena */
+
+/* Bytes of activations of one forward over T_max rows for config c (llm.c-style sum). */
+size_t    lv_llada_scratch_size(const lv_config *c, int T_max);
+/* w, c: borrowed, must outlive the model. v_eff: vocabulary rows used (tokenizer length when
+ * smaller than the checkpoint, interfaces.md §2; <= 0 means vocab_size). T_max: longest
+ * sequence a forward will get (longer is LV_ERR_LIMIT). */
+lv_status lv_llada_load(lv_llada **out, const lv_weights *w, const lv_config *c, int v_eff,
+                        int T_max);
+void      lv_llada_free(lv_llada *m);   /* NULL-safe, accepts a half-built model */
+int       lv_llada_dim(const lv_llada *m);     /* D = hidden_size */
+int       lv_llada_vocab(const lv_llada *m);   /* V = v_eff */
+int       lv_llada_t_max(const lv_llada *m);
+
+/* out[n, D] = embed_tokens rows of ids (each must be in [0, V), else LV_ERR_INPUT). */
+lv_status lv_llada_embed(const lv_llada *m, const int32_t *ids, int n, float *out);
+/* One full forward over x[T, D] (input embeddings; not modified): every row goes through every
+ * layer, and only the rows rows[0..n_rows) (in [0, T)) through the final norm + lm_head:
+ * logits[n_rows, V]. */
+lv_status lv_llada_forward(lv_llada *m, const float *x, int T, const int32_t *rows, int n_rows,
+                           float *logits);
+
+/* ---- sampler adapter: the logits callback of diffusion.h over a fixed prompt ---- */
+typedef struct {
+    lv_llada *m;          /* borrowed */
+    const float *prompt;  /* borrowed [n_prompt, D]: text rows embedded, image rows spliced */
+    int n_prompt;
+    int32_t mask_id;      /* its embedding replaces the prompt rows in the unconditional pass */
+    float *x;             /* owned [n_prompt + n_tail_max, D] input of the current pass */
+    float *mask_row;      /* owned [D] */
+    int32_t *abs_rows;    /* owned [n_tail_max] */
+    int n_tail_max;
+} lv_llada_session;
+
+lv_status lv_llada_session_init(lv_llada_session *s, lv_llada *m, const float *prompt,
+                                int n_prompt, int32_t mask_id, int n_tail_max);
+void      lv_llada_session_free(lv_llada_session *s);   /* NULL-safe */
+/* lv_logits_fn: x = [prompt (or mask rows when uncond) ; embed(tail)], logits of the tail rows. */
+lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int uncond,
+                          const int32_t *rows, int n_rows, float *logits);
+
+/* ---- a model directory opened for text generation ---- */
+typedef struct lv_tokenizer lv_tokenizer;   /* language.h */
+
+/* Special ids found by content in tokenizer.json (interfaces.md §1), -1 when absent. */
+typedef struct {
+    int32_t mask;            /* config mask_token_id, else <|mdm_mask|>, else 126336 */
+    int32_t bos, eos, eot;   /* <|startoftext|>, <|endoftext|>, <|eot_id|> */
+    int32_t start_header, end_header;   /* <|start_header_id|>, <|end_header_id|> */
+    int v_eff;               /* min(len(tokenizer), vocab_size) */
+    int32_t bans[4];         /* the ids above banned at masked rows (§6.4), present ones */
+    int n_bans;
+    lv_token_seq eot_stop;   /* {&eot, 1}, n = 0 when the tokenizer has no <|eot_id|> */
+} lv_llada_tokens;
+
+lv_status lv_llada_tokens_resolve(lv_llada_tokens *t, const lv_config *c, const lv_tokenizer *tok);
+/* p->mask_id, p->vocab, bans and the <|eot_id|> stop from t (t must outlive p). */
+void      lv_llada_tokens_apply(const lv_llada_tokens *t, lv_diffusion_params *p);
+
+typedef struct {
+    lv_config cfg;
+    lv_weights *w;         /* owned */
+    lv_tokenizer *tok;     /* owned */
+    lv_llada_tokens ids;
+    lv_llada *lm;          /* owned; NULL until lv_llada_dir_load_lm */
+} lv_llada_dir;
+
+/* dir/config.json + weights (checked against the config) + dir/tokenizer.json + special ids. */
+lv_status lv_llada_dir_open(lv_llada_dir *d, const char *dir);
+/* The language model for sequences of at most T_max rows. */
+lv_status lv_llada_dir_load_lm(lv_llada_dir *d, int T_max);
+void      lv_llada_dir_free(lv_llada_dir *d);   /* NULL-safe, accepts a half-open one */
+/* Sample a response after prompt embeddings pe[Lp, D] (text rows from lv_llada_embed, image
+ * rows spliced by the caller): (re)loads the LM when it cannot hold Lp + gen_length + suffix
+ * rows, then runs lv_diffusion_generate with an lv_llada_session. */
+lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
+                                const lv_diffusion_params *p, lv_diffusion_result *r);
+
+#endif

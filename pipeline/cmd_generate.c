@@ -1,0 +1,252 @@
+/* cmd_generate.c - `lladav generate`: answer a text prompt with the masked-diffusion sampler.
+ *
+ *   TEXT --chat template + tokenizer (language/prompt)--> ids --embed--> prompt rows [Lp, D]
+ *   [prompt | gen_length masks] --lv_diffusion_generate (one LLaDA forward per pass)--> ids
+ *   --decode (special tokens skipped)--> stdout ; progress and timing --> stderr
+ */
+#include "cmd_generate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void lv_gen_opts_default(lv_gen_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->gen_length = 128;   /* steps and block_length 0: equal to gen_length, as the defaults of
+                              the reference (128 / 128 / 128) */
+    o->temperature = "0";
+    o->cfg = "0";
+    o->remasking = "low_confidence";
+}
+
+void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
+{
+    const lv_opt t[LV_GEN_N_OPTS] = {
+        {"--model", "-m", LV_OPT_STR, &o->model, "DIR", "model directory (config.json, weights, tokenizer.json)"},
+        {"--prompt", "-p", LV_OPT_STR, &o->prompt, "TEXT", "the user turn (required)"},
+        {"--steps", NULL, LV_OPT_INT, &o->steps, "N", "forward passes in total (default: gen-length)"},
+        {"--gen-length", NULL, LV_OPT_INT, &o->gen_length, "N", "response length in tokens (default 128)"},
+        {"--block-length", NULL, LV_OPT_INT, &o->block_length, "N", "semi-autoregressive block length (default: gen-length)"},
+        {"--temperature", NULL, LV_OPT_STR, &o->temperature, "T", "Gumbel-max temperature, 0 = argmax (default 0)"},
+        {"--remasking", NULL, LV_OPT_STR, &o->remasking, "S", "low_confidence or random (default low_confidence)"},
+        {"--cfg", NULL, LV_OPT_STR, &o->cfg, "S", "classifier-free guidance scale, 0 = off (default 0)"},
+        {"--seed", NULL, LV_OPT_U64, &o->seed, "N", "seed of the counter RNG (default 0)"},
+        {"--threads", "-t", LV_OPT_INT, &o->threads, "N", "threads for OpenMP and OpenBLAS (default: physical cores)"},
+    };
+    memcpy(opts, t, sizeof t);
+}
+
+static lv_status lv_parse_double(double *out, const char *name, const char *s)
+{
+    char *end = NULL;
+    *out = strtod(s, &end);
+    if (end == s || *end || *out != *out)
+        return lv_fail(LV_ERR_ARG, "%s: expected a number, got '%s'", name, s);
+    return LV_OK;
+}
+
+lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p)
+{
+    *p = lv_diffusion_default_params();
+    p->gen_length = o->gen_length;
+    p->steps = o->steps > 0 ? o->steps : o->gen_length;
+    p->block_length = o->block_length > 0 ? o->block_length : o->gen_length;
+    p->seed = o->seed;
+    LV_TRY(lv_parse_double(&p->temperature, "--temperature", o->temperature));
+    LV_TRY(lv_parse_double(&p->cfg_scale, "--cfg", o->cfg));
+    LV_TRY(lv_remask_parse(&p->remasking, o->remasking));
+    lv_llada_tokens_apply(&d->ids, p);
+    return lv_diffusion_validate(p);
+}
+
+lv_status lv_gen_text_prompt(lv_llada_dir *d, const char *text, int raw, int n_tail, int32_t **ids,
+                             int *n_ids, float **pe)
+{
+    *pe = NULL;
+    if (raw) LV_TRY(lv_prompt_tokenize(d->tok, text, ids, n_ids));
+    else LV_TRY(lv_prompt_build(d->tok, text, 0, ids, n_ids));
+    for (int i = 0; i < *n_ids; i++)
+        if ((*ids)[i] == LV_IMAGE_TOKEN_ID) {
+            free(*ids);
+            *ids = NULL;
+            return lv_fail(LV_ERR_UNSUPPORTED, "prompt: '<image>' in a text-only request");
+        }
+    lv_status s = lv_llada_dir_load_lm(d, *n_ids + n_tail);
+    if (s == LV_OK) {
+        *pe = malloc((size_t)(*n_ids > 0 ? *n_ids : 1) * (size_t)d->cfg.hidden_size * sizeof **pe);
+        s = *pe ? lv_llada_embed(d->lm, *ids, *n_ids, *pe)
+                : lv_fail(LV_ERR_NOMEM, "prompt: embeddings of %d rows", *n_ids);
+    }
+    if (s != LV_OK) {
+        free(*ids);
+        free(*pe);
+        *ids = NULL;
+        *pe = NULL;
+    }
+    return s;
+}
+
+static double lv_gen_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+    double t0;
+    int steps, quiet, show_canvas;
+    const lv_llada_dir *d;
+    int32_t *canvas;   /* [gen_length] scratch for --show-canvas */
+} lv_gen_progress;
+
+/* "step 12/128  block 1/1  committed 12/128  2.1s  eta 20.3s" on stderr; with --show-canvas
+ * also the decoded canvas with masks shown as '_'. */
+static void lv_gen_on_pass(void *user, int pass, int block, int n_blocks, int committed, int G,
+                           const int32_t *tail)
+{
+    lv_gen_progress *g = user;
+    double el = lv_gen_now() - g->t0, eta = el / (pass + 1) * (g->steps - pass - 1);
+    if (!g->quiet)
+        fprintf(stderr, "\rstep %d/%d  block %d/%d  committed %d/%d  %.1fs  eta %.1fs   ", pass + 1,
+                g->steps, block + 1, n_blocks, committed, G, el, eta);
+    if (g->show_canvas) {
+        fputc('\n', stderr);
+        int run = 0;
+        for (int j = 0; j <= G; j++) {
+            if (j < G && tail[j] != g->d->ids.mask) {
+                g->canvas[run++] = tail[j];
+                continue;
+            }
+            char *txt = NULL;
+            size_t len = 0;
+            if (run && lv_tokenizer_decode(g->d->tok, g->canvas, run, 0, &txt, &len) == LV_OK)
+                fwrite(txt, 1, len, stderr);
+            free(txt);
+            run = 0;
+            if (j < G) fputc('_', stderr);
+        }
+        fputc('\n', stderr);
+    }
+}
+
+/* Pull every "--stop STR" / "--stop=STR" out of argv (the parser keeps one value per option). */
+static int lv_gen_take_stops(int argc, char **argv, const char **stops, int max, int *n)
+{
+    int out = 0;
+    *n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--stop") && i + 1 < argc && *n < max) {
+            stops[(*n)++] = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--stop=", 7) && *n < max) {
+            stops[(*n)++] = argv[i] + 7;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    return out;
+}
+
+#define LV_GEN_MAX_STOPS 16
+
+lv_status lv_cmd_generate(int argc, char **argv)
+{
+    lv_gen_opts o;
+    int show_canvas = 0, quiet = 0, n_stop_str = 0;
+    const char *stop_str[LV_GEN_MAX_STOPS], *sampler = "llada_v";
+    lv_gen_opts_default(&o);
+    lv_opt opts[LV_GEN_N_OPTS + 5];
+    lv_gen_opts_table(&o, opts);
+    const lv_opt extra[5] = {
+        {"--raw", NULL, LV_OPT_FLAG, &o.raw, NULL, "use TEXT as the whole prompt (no chat template)"},
+        {"--sampler", NULL, LV_OPT_STR, &sampler, "NAME", "llada_v (generate_with_embeds) or llada_text (LLaDA generate.py) (default llada_v)"},
+        {"--show-canvas", NULL, LV_OPT_FLAG, &show_canvas, NULL, "print the partly unmasked answer after every pass"},
+        {"--quiet", "-q", LV_OPT_FLAG, &quiet, NULL, "no progress line"},
+        {"--stop", NULL, LV_OPT_STR, NULL, "STR", "extra stop string, repeatable (<|eot_id|> always stops)"},
+    };
+    memcpy(opts + LV_GEN_N_OPTS, extra, sizeof extra);
+    int nopt = LV_GEN_N_OPTS + 5, npos, help;
+    const char *pos[1];
+    /* --stop (last row) is repeatable: taken out of argv here, the parser sees the rest */
+    argc = lv_gen_take_stops(argc, argv, stop_str, LV_GEN_MAX_STOPS, &n_stop_str);
+    LV_TRY(lv_cli_parse(argc, argv, opts, nopt - 1, pos, 0, &npos, &help));
+    if (help) {
+        lv_cli_usage("generate", "--model DIR --prompt TEXT [options]",
+                     "Answer a text prompt with LLaDA's masked-diffusion sampler; only the answer goes to stdout.",
+                     opts, nopt);
+        return LV_OK;
+    }
+    if (!o.model || !o.prompt) return lv_fail(LV_ERR_ARG, "generate: --model DIR and --prompt TEXT are required");
+    lv_cli_threads(o.threads);
+
+    lv_llada_dir d;
+    lv_status s = lv_llada_dir_open(&d, o.model);
+    lv_diffusion_params p;
+    int32_t *ids = NULL, *out = NULL, *stop_ids[LV_GEN_MAX_STOPS] = {0};
+    lv_token_seq stops[LV_GEN_MAX_STOPS + 1];
+    float *pe = NULL;
+    int n_ids = 0, n_stops = 0;
+    lv_gen_progress g = {.quiet = quiet, .show_canvas = show_canvas, .d = &d};
+    if (s == LV_OK) s = lv_gen_opts_params(&o, &d, &p);
+    if (s == LV_OK && !strcmp(sampler, "llada_text")) {
+        /* generate.py (spec §6.5): no bans, no stop strings, every step runs */
+        p.sampler = LV_SAMPLER_LLADA_TEXT;
+        p.n_ban = p.n_stops = 0;
+        p.ban_ids = NULL;
+        p.stops = NULL;
+        if (n_stop_str) s = lv_fail(LV_ERR_ARG, "generate: --stop needs --sampler llada_v");
+    } else if (s == LV_OK && strcmp(sampler, "llada_v")) {
+        s = lv_fail(LV_ERR_ARG, "generate: --sampler '%s': expected llada_v or llada_text", sampler);
+    }
+    if (s == LV_OK && p.n_stops) stops[n_stops++] = *p.stops;
+    for (int i = 0; s == LV_OK && i < n_stop_str; i++) {
+        int n = 0;
+        s = lv_tokenizer_encode(d.tok, stop_str[i], strlen(stop_str[i]), 0, &stop_ids[i], &n);
+        if (s == LV_OK && n == 0) s = lv_fail(LV_ERR_ARG, "generate: --stop '%s' encodes to no token", stop_str[i]);
+        if (s == LV_OK) stops[n_stops++] = (lv_token_seq){stop_ids[i], n};
+    }
+    if (s == LV_OK && p.sampler == LV_SAMPLER_LLADA_V) {
+        p.stops = stops;
+        p.n_stops = n_stops;
+    }
+    if (s == LV_OK) {
+        s = lv_gen_text_prompt(&d, o.prompt, o.raw, p.gen_length, &ids, &n_ids, &pe);
+    }
+    if (s == LV_OK) {
+        out = malloc((size_t)p.gen_length * sizeof *out);
+        g.canvas = malloc((size_t)p.gen_length * sizeof *g.canvas);
+        if (!out || !g.canvas) s = lv_fail(LV_ERR_NOMEM, "generate: response buffers");
+    }
+    lv_diffusion_result r = {.ids = out};
+    if (s == LV_OK) {
+        p.progress = lv_gen_on_pass;
+        p.progress_user = &g;
+        g.steps = p.steps;
+        g.t0 = lv_gen_now();
+        s = lv_llada_dir_generate(&d, pe, n_ids, &p, &r);
+        if (!quiet)
+            fprintf(stderr, "\n%d passes, %d tokens, prompt %d tokens, %.2fs\n", r.n_passes, r.n_ids,
+                    n_ids, lv_gen_now() - g.t0);
+    }
+    if (s == LV_OK) {
+        char *txt = NULL;
+        size_t len = 0;
+        s = lv_tokenizer_decode(d.tok, out, r.n_ids, 1, &txt, &len);
+        if (s == LV_OK) {
+            fwrite(txt, 1, len, stdout);
+            fputc('\n', stdout);
+        }
+        free(txt);
+    }
+    for (int i = 0; i < n_stop_str; i++) free(stop_ids[i]);
+    free(ids);
+    free(pe);
+    free(out);
+    free(g.canvas);
+    lv_llada_dir_free(&d);
+    return s;
+}
