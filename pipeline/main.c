@@ -27,7 +27,6 @@ static const struct {
     {"tokenize", lv_cmd_tokenize, "encode or decode text with a tokenizer.json, line by line (interfaces.md 3)"},
     {"generate", lv_cmd_generate, "answer a text prompt with the masked-diffusion sampler"},
     {"dump",  lv_cmd_dump,  "write the stage tensors of one request for parity checks (interfaces.md 2)"},
-    {"eval",  lv_cmd_eval,  "score benchmark runs: --rescore a run folder, --merge shard runs"},
 };
 #define LV_N_COMMANDS ((int)(sizeof lv_commands / sizeof lv_commands[0]))
 
