@@ -362,23 +362,10 @@ lv_status lv_cmd_synth(int argc, char **argv)
             if (!strcmp(lv_presets[i].name, preset)) cj = lv_preset_json(&lv_presets[i], tokenizer == NULL);
         if (!cj) return lv_fail(LV_ERR_ARG, "synth: unknown preset '%s' (see lladav synth --help)", preset);
     } else {
-        FILE *f = fopen(config, "rb");
-        if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open file", config);
         char *text = NULL;
-        size_t len = 0, cap = 0, n;
-        char chunk[65536];
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-            if (len + n + 1 > cap) {
-                cap = 2 * (len + n + 1);
-                char *t = realloc(text, cap);
-                if (!t) { free(text); fclose(f); return lv_fail(LV_ERR_NOMEM, "%s: out of memory", config); }
-                text = t;
-            }
-            memcpy(text + len, chunk, n);
-            len += n;
-        }
-        fclose(f);
-        cj = text ? cJSON_ParseWithLength(text, len) : NULL;
+        size_t len = 0;
+        LV_TRY(lv_read_text_file(config, 16u << 20, &text, &len));
+        cj = cJSON_ParseWithLength(text, len);
         free(text);
         if (!cj) return lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", config);
     }
