@@ -379,14 +379,42 @@ static lv_status lv_norm_node(lv_enc *e, const lv_tok_node *node, char **s, size
         int opt = UTF8PROC_STABLE;
         opt |= (node->type == LV_NORM_NFC || node->type == LV_NORM_NFKC) ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE;
         if (node->type == LV_NORM_NFKC || node->type == LV_NORM_NFKD) opt |= UTF8PROC_COMPAT;
-        utf8proc_uint8_t *dst = NULL;
-        utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)*s, (utf8proc_ssize_t)*n, &dst,
-                                          (utf8proc_option_t)opt);
-        if (r < 0) {
+        /* An ASCII char followed by ASCII (or the end) is left as is by every normal form: ASCII
+         * chars are starters without decompositions and never the second half of a
+         * composition. Only the runs between such chars go through utf8proc. */
+        const unsigned char *u = (const unsigned char *)*s;
+        size_t i = 0, k = 0, cap = *n + 16;
+        char *o = malloc(cap);
+        if (!o) return LV_NOMEM();
+        while (i < *n) {
+            size_t j = i;
+            while (j < *n && u[j] < 0x80 && (j + 1 == *n || u[j + 1] < 0x80)) j++;
+            if (j > i) {
+                memcpy(o + k, u + i, j - i);
+                k += j - i;
+                i = j;
+                continue;
+            }
+            for (j = i + 1; j < *n && !(u[j] < 0x80 && (j + 1 == *n || u[j + 1] < 0x80)); j++) {}
+            utf8proc_uint8_t *dst = NULL;
+            utf8proc_ssize_t r = utf8proc_map(u + i, (utf8proc_ssize_t)(j - i), &dst, (utf8proc_option_t)opt);
+            if (r < 0) {
+                free(dst);
+                free(o);
+                return lv_fail(LV_ERR_INPUT, "%s: normalization failed: %s", e->t->path, utf8proc_errmsg(r));
+            }
+            if (k + (size_t)r + (*n - j) + 1 > cap) {
+                cap = (k + (size_t)r + (*n - j) + 1) * 2;
+                char *no = realloc(o, cap);
+                if (!no) { free(dst); free(o); return LV_NOMEM(); }
+                o = no;
+            }
+            memcpy(o + k, dst, (size_t)r);
+            k += (size_t)r;
             free(dst);
-            return lv_fail(LV_ERR_INPUT, "%s: normalization failed: %s", e->t->path, utf8proc_errmsg(r));
+            i = j;
         }
-        return lv_set_str(s, n, (char *)dst, (size_t)r);
+        return lv_set_str(s, n, o, k);
     }
     case LV_NORM_LOWERCASE: {
         char *o = malloc(*n * 2 + 1);
