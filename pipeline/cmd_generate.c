@@ -1,6 +1,7 @@
 /* cmd_generate.c - `lladav generate`: answer a text prompt with the masked-diffusion sampler.
  *
  *   TEXT --chat template + tokenizer (language/prompt)--> ids --embed--> prompt rows [Lp, D]
+ *   [IMAGE --views, SigLIP, projector, merge (vision/, projector/)--> rows spliced at <image>]
  *   [prompt | gen_length masks] --lv_diffusion_generate (one LLaDA forward per pass)--> ids
  *   --decode (special tokens skipped)--> stdout ; progress and timing --> stderr
  */
@@ -61,23 +62,94 @@ lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_dif
     return lv_diffusion_validate(p);
 }
 
-lv_status lv_gen_text_prompt(lv_llada_dir *d, const char *text, int raw, int n_tail, int32_t **ids,
-                             int *n_ids, float **pe)
+void lv_gen_image_free(lv_gen_image *im)
+{
+    if (!im) return;
+    free(im->views);
+    free(im->vision);
+    free(im->projected);
+    free(im->image_embeds);
+    memset(im, 0, sizeof *im);
+}
+
+lv_status lv_gen_image_encode(lv_gen_image *im, const lv_llada_dir *d, const char *path)
+{
+    memset(im, 0, sizeof *im);
+    if (!d->cfg.has_vision)
+        return lv_fail(LV_ERR_UNSUPPORTED, "%s: the model has no vision tower (text-only config)", path);
+    lv_image img = {0};
+    lv_siglip *enc = NULL;
+    lv_projector *pj = NULL;
+    lv_status s = lv_image_load(&img, path);
+    if (s == LV_OK) s = lv_vision_geometry(&im->g, &d->cfg, img.width, img.height);
+    if (s == LV_OK) s = lv_siglip_load(&enc, &d->cfg, d->w);
+    if (s == LV_OK) s = lv_projector_load(&pj, &d->cfg, d->w);
+    if (s == LV_OK) {
+        int nv = im->g.n_views;
+        im->P = lv_siglip_n_tokens(enc);
+        im->Dv = lv_siglip_width(enc);
+        im->D = lv_projector_out_dim(pj);
+        im->views = malloc(lv_vision_views_numel(&im->g) * sizeof *im->views);
+        im->vision = malloc((size_t)nv * im->P * im->Dv * sizeof *im->vision);
+        im->projected = malloc((size_t)nv * im->P * im->D * sizeof *im->projected);
+        im->image_embeds = malloc((size_t)im->g.n_tokens * im->D * sizeof *im->image_embeds);
+        if (!im->views || !im->vision || !im->projected || !im->image_embeds)
+            s = lv_fail(LV_ERR_NOMEM, "%s: buffers of %d views", path, nv);
+    }
+    if (s == LV_OK) s = lv_vision_preprocess(im->views, &im->g, &img);
+    if (s == LV_OK) s = lv_siglip_encode(enc, im->views, im->g.n_views, im->vision);
+    if (s == LV_OK) s = lv_projector_forward(pj, im->vision, im->g.n_views * im->P, im->projected);
+    if (s == LV_OK)
+        s = lv_vision_merge(im->image_embeds, im->projected, lv_projector_newline(pj), im->D, &im->g);
+    lv_projector_free(pj);
+    lv_siglip_free(enc);
+    lv_image_free(&img);
+    if (s != LV_OK) lv_gen_image_free(im);
+    return s;
+}
+
+/* Rows of the prompt embedding: text ids one row each, every image placeholder N_img rows. */
+static lv_status lv_gen_splice(const lv_llada_dir *d, const int32_t *ids, int n_ids,
+                               const lv_gen_image *im, float *pe)
+{
+    const size_t D = (size_t)d->cfg.hidden_size;
+    size_t row = 0;
+    for (int i = 0; i < n_ids;) {
+        if (ids[i] == LV_IMAGE_TOKEN_ID) {
+            memcpy(pe + row * D, im->image_embeds, (size_t)im->g.n_tokens * D * sizeof *pe);
+            row += (size_t)im->g.n_tokens;
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < n_ids && ids[j] != LV_IMAGE_TOKEN_ID) j++;
+        LV_TRY(lv_llada_embed(d->lm, ids + i, j - i, pe + row * D));
+        row += (size_t)(j - i);
+        i = j;
+    }
+    return LV_OK;
+}
+
+lv_status lv_gen_prompt(lv_llada_dir *d, const char *text, int raw, const lv_gen_image *im,
+                        int n_tail, int32_t **ids, int *n_ids, float **pe, int *n_rows)
 {
     *pe = NULL;
+    *ids = NULL;
     if (raw) LV_TRY(lv_prompt_tokenize(d->tok, text, ids, n_ids));
-    else LV_TRY(lv_prompt_build(d->tok, text, 0, ids, n_ids));
-    for (int i = 0; i < *n_ids; i++)
-        if ((*ids)[i] == LV_IMAGE_TOKEN_ID) {
-            free(*ids);
-            *ids = NULL;
-            return lv_fail(LV_ERR_UNSUPPORTED, "prompt: '<image>' in a text-only request");
-        }
-    lv_status s = lv_llada_dir_load_lm(d, *n_ids + n_tail);
+    else LV_TRY(lv_prompt_build(d->tok, text, im ? 1 : 0, ids, n_ids));
+    int n_img = 0;
+    for (int i = 0; i < *n_ids; i++) n_img += (*ids)[i] == LV_IMAGE_TOKEN_ID;
+    lv_status s = LV_OK;
+    if (n_img > 0 && !im)
+        s = lv_fail(LV_ERR_INPUT, "prompt: '<image>' in the text but no --image given");
+    else if (im && n_img != 1)
+        s = lv_fail(LV_ERR_INPUT, "prompt: %d '<image>' placeholders for one image", n_img);
+    *n_rows = *n_ids + (im ? im->g.n_tokens - 1 : 0);
+    if (s == LV_OK) s = lv_llada_dir_load_lm(d, *n_rows + n_tail);
     if (s == LV_OK) {
-        *pe = malloc((size_t)(*n_ids > 0 ? *n_ids : 1) * (size_t)d->cfg.hidden_size * sizeof **pe);
-        s = *pe ? lv_llada_embed(d->lm, *ids, *n_ids, *pe)
-                : lv_fail(LV_ERR_NOMEM, "prompt: embeddings of %d rows", *n_ids);
+        *pe = malloc((size_t)(*n_rows > 0 ? *n_rows : 1) * (size_t)d->cfg.hidden_size * sizeof **pe);
+        s = *pe ? lv_gen_splice(d, *ids, *n_ids, im, *pe)
+                : lv_fail(LV_ERR_NOMEM, "prompt: embeddings of %d rows", *n_rows);
     }
     if (s != LV_OK) {
         free(*ids);
@@ -157,11 +229,12 @@ lv_status lv_cmd_generate(int argc, char **argv)
 {
     lv_gen_opts o;
     int show_canvas = 0, quiet = 0, n_stop_str = 0;
-    const char *stop_str[LV_GEN_MAX_STOPS], *sampler = "llada_v";
+    const char *stop_str[LV_GEN_MAX_STOPS], *sampler = "llada_v", *image = NULL;
     lv_gen_opts_default(&o);
-    lv_opt opts[LV_GEN_N_OPTS + 5];
+    lv_opt opts[LV_GEN_N_OPTS + 6];
     lv_gen_opts_table(&o, opts);
-    const lv_opt extra[5] = {
+    const lv_opt extra[6] = {
+        {"--image", "-i", LV_OPT_STR, &image, "PATH", "PNG or JPEG image; the user turn becomes <image>\\n + TEXT"},
         {"--raw", NULL, LV_OPT_FLAG, &o.raw, NULL, "use TEXT as the whole prompt (no chat template)"},
         {"--sampler", NULL, LV_OPT_STR, &sampler, "NAME", "llada_v (generate_with_embeds) or llada_text (LLaDA generate.py) (default llada_v)"},
         {"--show-canvas", NULL, LV_OPT_FLAG, &show_canvas, NULL, "print the partly unmasked answer after every pass"},
@@ -169,7 +242,7 @@ lv_status lv_cmd_generate(int argc, char **argv)
         {"--stop", NULL, LV_OPT_STR, NULL, "STR", "extra stop string, repeatable (<|eot_id|> always stops)"},
     };
     memcpy(opts + LV_GEN_N_OPTS, extra, sizeof extra);
-    int nopt = LV_GEN_N_OPTS + 5, npos, help;
+    int nopt = LV_GEN_N_OPTS + 6, npos, help;
     const char *pos[1];
     /* --stop (last row) is repeatable: taken out of argv here, the parser sees the rest */
     argc = lv_gen_take_stops(argc, argv, stop_str, LV_GEN_MAX_STOPS, &n_stop_str);
@@ -189,7 +262,8 @@ lv_status lv_cmd_generate(int argc, char **argv)
     int32_t *ids = NULL, *out = NULL, *stop_ids[LV_GEN_MAX_STOPS] = {0};
     lv_token_seq stops[LV_GEN_MAX_STOPS + 1];
     float *pe = NULL;
-    int n_ids = 0, n_stops = 0;
+    int n_ids = 0, n_rows = 0, n_stops = 0;
+    lv_gen_image im = {0};
     lv_gen_progress g = {.quiet = quiet, .show_canvas = show_canvas, .d = &d};
     if (s == LV_OK) s = lv_gen_opts_params(&o, &d, &p);
     if (s == LV_OK && !strcmp(sampler, "llada_text")) {
@@ -214,7 +288,9 @@ lv_status lv_cmd_generate(int argc, char **argv)
         p.n_stops = n_stops;
     }
     if (s == LV_OK) {
-        s = lv_gen_text_prompt(&d, o.prompt, o.raw, p.gen_length, &ids, &n_ids, &pe);
+        if (image) s = lv_gen_image_encode(&im, &d, image);
+        if (s == LV_OK)
+            s = lv_gen_prompt(&d, o.prompt, o.raw, image ? &im : NULL, p.gen_length, &ids, &n_ids, &pe, &n_rows);
     }
     if (s == LV_OK) {
         out = malloc((size_t)p.gen_length * sizeof *out);
@@ -227,10 +303,10 @@ lv_status lv_cmd_generate(int argc, char **argv)
         p.progress_user = &g;
         g.steps = p.steps;
         g.t0 = lv_gen_now();
-        s = lv_llada_dir_generate(&d, pe, n_ids, &p, &r);
+        s = lv_llada_dir_generate(&d, pe, n_rows, &p, &r);
         if (!quiet)
             fprintf(stderr, "\n%d passes, %d tokens, prompt %d tokens, %.2fs\n", r.n_passes, r.n_ids,
-                    n_ids, lv_gen_now() - g.t0);
+                    n_rows, lv_gen_now() - g.t0);
     }
     if (s == LV_OK) {
         char *txt = NULL;
@@ -247,6 +323,7 @@ lv_status lv_cmd_generate(int argc, char **argv)
     free(pe);
     free(out);
     free(g.canvas);
+    lv_gen_image_free(&im);
     lv_llada_dir_free(&d);
     return s;
 }

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 #include "language.h"
+#include "projector.h"
+#include "vision.h"
 
 #define LV_GEN_N_OPTS 10   /* rows written by lv_gen_opts_table */
 
@@ -20,9 +22,24 @@ void lv_gen_opts_default(lv_gen_opts *o);
 void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts);
 /* Sampler params for o on model d (mask id, V_eff, bans, <|eot_id|> stop, dump semantics). */
 lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p);
-/* Prompt ids of text (llava_llada chat template unless raw) and their embeddings, with the LM
- * loaded for Lp + n_tail rows. *ids, *pe: returned, free(). Images are not handled here. */
-lv_status lv_gen_text_prompt(lv_llada_dir *d, const char *text, int raw, int n_tail, int32_t **ids,
-                             int *n_ids, float **pe);
+/* One image through the vision stages (spec §3, §4.1-4.3); every intermediate is kept for dump. */
+typedef struct {
+    lv_view_geometry g;
+    int P, Dv, D;          /* tokens per view, vision width, LLM width */
+    float *views;          /* owned [n_views, 3, S, S] */
+    float *vision;         /* owned [n_views, P, Dv] */
+    float *projected;      /* owned [n_views, P, D] */
+    float *image_embeds;   /* owned [g.n_tokens, D] */
+} lv_gen_image;
+
+lv_status lv_gen_image_encode(lv_gen_image *im, const lv_llada_dir *d, const char *path);
+void      lv_gen_image_free(lv_gen_image *im);   /* NULL-safe */
+
+/* Prompt ids of text (llava_llada chat template unless raw; with an image the user turn is
+ * "<image>\n" + text unless text holds "<image>") and the prompt embeddings: text rows embedded,
+ * each LV_IMAGE_TOKEN_ID replaced by the image rows (spec §5.4). Loads the LM for
+ * *n_rows + n_tail rows. *ids, *pe: returned, free(); *pe is [*n_rows, D]. */
+lv_status lv_gen_prompt(lv_llada_dir *d, const char *text, int raw, const lv_gen_image *im,
+                        int n_tail, int32_t **ids, int *n_ids, float **pe, int *n_rows);
 
 #endif
