@@ -4,6 +4,7 @@
  *    .json gives the CLI args): logits0 within max|Δ| <= 1e-4 · max|ref|, response_ids and
  *    committed_step identical (F32 and BF16 weights, both name schemes, Gumbel noise);
  *  - seeded runs identical with 1 and 2 threads;
+ *  - `lladav dump` run with each fixture's own CLI args (images too) against the whole file;
  *  - a request longer than T_max is an error.
  * Skips (exit 77, with the reason) only when the fixture directory is missing. */
 #include <check.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "language.h"
 #include "testutil.h"
@@ -275,6 +278,97 @@ START_TEST(test_fixture_parity)
 }
 END_TEST
 
+/* ---- `lladav dump` end to end, every fixture (text and image) ---- */
+
+/* Run LV_LLADAV_BIN with the sidecar's args (OUT.safetensors -> out) from the source root. */
+static int tl_run_cli(const char *json_path, const char *out)
+{
+    size_t n;
+    char *txt = lv_test_read_file(json_path, &n);
+    ck_assert_ptr_nonnull(txt);
+    cJSON *root = cJSON_Parse(txt), *cli = cJSON_GetObjectItem(root, "cli");
+    int argc = cJSON_GetArraySize(cli);
+    char **argv = calloc((size_t)argc + 4, sizeof *argv);
+    argv[0] = LV_LLADAV_BIN;
+    for (int i = 1; i < argc; i++) {
+        const char *a = cJSON_GetArrayItem(cli, i)->valuestring;
+        argv[i] = (char *)(strcmp(a, "OUT.safetensors") ? a : out);
+    }
+    argv[argc] = "--threads";
+    argv[argc + 1] = "1";
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(LV_SOURCE_DIR) == 0) execv(argv[0], argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    free(argv);
+    cJSON_Delete(root);
+    free(txt);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void tl_compare_dump(const char *case_name, const lv_weights *got, const lv_weights *want,
+                            int jpeg)
+{
+    ck_assert_int_eq(lv_weights_count(got), lv_weights_count(want));
+    for (int i = 0; i < lv_weights_count(want); i++) {
+        const lv_tensor *w = lv_weights_at(want, i), *g = lv_weights_get(got, w->name);
+        ck_assert_msg(g != NULL, "%s: dump lacks %s", case_name, w->name);
+        ck_assert_int_eq(g->dtype, w->dtype);
+        ck_assert_int_eq(g->ndim, w->ndim);
+        for (int k = 0; k < w->ndim; k++) ck_assert_int_eq(g->shape[k], w->shape[k]);
+        if (w->dtype == LV_DTYPE_I32) {
+            ck_assert_msg(memcmp(g->data, w->data, w->nbytes) == 0, "%s: %s differs", case_name, w->name);
+            continue;
+        }
+        const float *gv = g->data, *wv = w->data;
+        double mref = 0;
+        for (int64_t k = 0; k < w->numel; k++) mref = fmax(mref, fabs(wv[k]));
+        /* spec-level tolerances of tests/reference/README.md; views exact for PNG */
+        double atol = !strcmp(w->name, "views") ? (jpeg ? 2.0 / 127.5 : 0.0)
+                    : !strcmp(w->name, "logits0") ? 1e-4 * mref : 1e-4;
+        double rtol = !strcmp(w->name, "views") || !strcmp(w->name, "logits0") ? 0.0 : 1e-4;
+        char label[600];
+        snprintf(label, sizeof label, "%.255s/%.255s", case_name, w->name);
+        ck_assert(lv_test_close(label, gv, wv, (size_t)w->numel, atol, rtol));
+    }
+}
+
+START_TEST(test_cli_dump_all_fixtures)
+{
+    const char *dirp = lv_test_path("tests/fixtures/ref");
+    DIR *dir = opendir(dirp);
+    if (!dir) lv_test_skip("tests/fixtures/ref missing (helper reference's parity fixtures)");
+    const char *out = lv_test_join(lv_test_tmpdir(), "dump.safetensors");
+    struct dirent *e;
+    int checked = 0;
+    while ((e = readdir(dir))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json")) continue;
+        char json[4400], ref[4400], name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+        snprintf(json, sizeof json, "%.4000s/%.255s", dirp, e->d_name);
+        snprintf(ref, sizeof ref, "%.4000s/%.255s.safetensors", dirp, name);
+        remove(out);
+        ck_assert_msg(tl_run_cli(json, out) == 0, "%s: lladav dump failed", name);
+        lv_weights *got = NULL, *want = NULL;
+        ck_assert_int_eq(lv_weights_open(&got, out), LV_OK);
+        ck_assert_int_eq(lv_weights_open(&want, ref), LV_OK);
+        char *side = lv_test_read_file(json, NULL);
+        tl_compare_dump(name, got, want, strstr(side, ".jpg\"") != NULL);
+        free(side);
+        lv_weights_free(got);
+        lv_weights_free(want);
+        checked++;
+    }
+    closedir(dir);
+    printf("lladav dump matches %d reference fixtures\n", checked);
+    ck_assert_int_gt(checked, 0);
+}
+END_TEST
+
 int main(void)
 {
     tl_need_models();
@@ -283,6 +377,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_forward_matches_ref_kernels);
     tcase_add_test(tc, test_fixture_parity);
+    tcase_add_test(tc, test_cli_dump_all_fixtures);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
