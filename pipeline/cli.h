@@ -39,5 +39,6 @@ lv_status lv_cmd_synth(int argc, char **argv);
 lv_status lv_cmd_tokenize(int argc, char **argv);
 lv_status lv_cmd_generate(int argc, char **argv);
 lv_status lv_cmd_dump(int argc, char **argv);
+lv_status lv_cmd_eval(int argc, char **argv);
 
 #endif

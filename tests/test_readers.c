@@ -295,8 +295,10 @@ START_TEST(test_failures)
     p.format = "parquet";
     ck_assert_int_eq(lv_bench_load(&b, lv_test_path("tests/eval/native"), &p), LV_ERR_ARG);
     const char *dir = lv_test_tmpdir();
-    lv_test_write_file(lv_test_join(dir, "benchmark.json"), "{\"generation\": {\"mc\": {\"gen_length\": 5, \"block_length\": 2}}}", 61);
-    lv_test_write_file(lv_test_join(dir, "questions.jsonl"), "{\"id\":1,\"question\":\"q\"}\n", 25);
+    const char *manifest = "{\"generation\": {\"mc\": {\"gen_length\": 5, \"block_length\": 2}}}";
+    const char *questions = "{\"id\":1,\"question\":\"q\"}\n";
+    lv_test_write_file(lv_test_join(dir, "benchmark.json"), manifest, strlen(manifest));
+    lv_test_write_file(lv_test_join(dir, "questions.jsonl"), questions, strlen(questions));
     p.format = NULL;
     ck_assert_int_eq(lv_bench_load(&b, dir, &p), LV_ERR_FORMAT);
     ck_assert_msg(strstr(lv_last_error(), "benchmark.json: generation.mc"), "%s", lv_last_error());

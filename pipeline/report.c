@@ -1,0 +1,1288 @@
+/* report.c - predictions -> scores -> summary.json / report.md / report.html, official exports,
+ * shards, merge and resume (see report.h; benchmarks.md §5 for the file contents).
+ *
+ *   samples (bench order) x predictions (by id) --metric per sample--> lv_result[]
+ *   --> summary: counts, overall, per category/type, MME / POPE / VQA / MMBench / caption blocks
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+static char *rp_strdup(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p) memcpy(p, s, n + 1);
+    return p;
+}
+
+static char *rp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *rp_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+static lv_status rp_read_file(const char *path, char **buf, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *b = malloc(cap);
+    while (b) {
+        if (len + 1 >= cap) {
+            char *q = realloc(b, cap * 2);
+            if (!q) { free(b); b = NULL; break; }
+            b = q;
+            cap *= 2;
+        }
+        size_t got = fread(b + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!b) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+    if (err) { free(b); return lv_fail(LV_ERR_IO, "%s: read error", path); }
+    b[len] = 0;
+    *buf = b;
+    *n = len;
+    return LV_OK;
+}
+
+static lv_status rp_mkdir(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return lv_fail(LV_ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
+    return LV_OK;
+}
+
+/* Write text to dir/name through a temporary file and a rename, so readers never see half. */
+static lv_status rp_write(const char *dir, const char *name, const char *text, size_t n)
+{
+    char *path = rp_printf("%s/%s", dir, name), *tmp = rp_printf("%s/.%s.tmp", dir, name);
+    lv_status st = LV_OK;
+    if (!path || !tmp) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+    FILE *f = st == LV_OK ? fopen(tmp, "wb") : NULL;
+    if (st == LV_OK && !f) st = lv_fail(LV_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    if (f) {
+        int bad = fwrite(text, 1, n, f) != n;
+        bad |= fclose(f) != 0;
+        if (bad) st = lv_fail(LV_ERR_IO, "%s: write failed", tmp);
+        else if (rename(tmp, path) != 0) st = lv_fail(LV_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        if (st != LV_OK) remove(tmp);
+    }
+    free(path);
+    free(tmp);
+    return st;
+}
+
+/* A growable text buffer with printf. */
+typedef struct {
+    char  *p;
+    size_t n, cap;
+    int    oom;
+} rp_buf;
+
+static void rp_put(rp_buf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) { b->oom = 1; return; }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void rp_puts(rp_buf *b, const char *s) { rp_put(b, s, strlen(s)); }
+
+static void rp_pf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rp_pf(rp_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) { b->oom = 1; return; }
+    rp_put(b, s, (size_t)n);
+    free(s);
+}
+
+/* HTML-escaped text. */
+static void rp_html(rp_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': rp_puts(b, "&lt;"); break;
+        case '>': rp_puts(b, "&gt;"); break;
+        case '&': rp_puts(b, "&amp;"); break;
+        case '"': rp_puts(b, "&quot;"); break;
+        case '\'': rp_puts(b, "&#39;"); break;
+        default: rp_put(b, s, 1);
+        }
+    }
+}
+
+/* Markdown table cell: one line, pipes escaped, cut at max bytes. */
+static void rp_md(rp_buf *b, const char *s, size_t max)
+{
+    size_t k = 0;
+    for (; s && *s && k < max; s++, k++) {
+        if (*s == '|') rp_puts(b, "\\|");
+        else if (*s == '\n' || *s == '\r' || *s == '\t') rp_puts(b, " ");
+        else rp_put(b, s, 1);
+    }
+    if (s && *s) rp_puts(b, "…");
+}
+
+/* ---- predictions ------------------------------------------------------------------------------ */
+
+
+static int rp_by_id_cmp(const void *a, const void *b, void *ctx)
+{
+    const lv_preds *p = ctx;
+    const lv_pred *x = &p->v[*(const int *)a], *y = &p->v[*(const int *)b];
+    int c = strcmp(x->id, y->id);
+    return c ? c : (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+lv_status lv_preds_index(lv_preds *p)
+{
+    free(p->by_id);
+    p->by_id = malloc((size_t)(p->n ? p->n : 1) * sizeof *p->by_id);
+    if (!p->by_id) return lv_fail(LV_ERR_NOMEM, "predictions: out of memory");
+    for (int i = 0; i < p->n; i++) p->by_id[i] = i;
+    qsort_r(p->by_id, (size_t)p->n, sizeof *p->by_id, rp_by_id_cmp, p);
+    return LV_OK;
+}
+
+const lv_pred *lv_preds_find(const lv_preds *p, const char *id)
+{
+    if (!p || !p->by_id || !id) return NULL;
+    int lo = 0, hi = p->n - 1, hit = -1;
+    while (lo <= hi) {   /* the last record of an id wins: take the upper end of equal keys */
+        int mid = lo + (hi - lo) / 2, c = strcmp(p->v[p->by_id[mid]].id, id);
+        if (c <= 0) {
+            if (c == 0) hit = mid;
+            lo = mid + 1;
+        } else hi = mid - 1;
+    }
+    return hit >= 0 ? &p->v[p->by_id[hit]] : NULL;
+}
+
+static void rp_pred_free(lv_pred *r)
+{
+    free(r->id);
+    free(r->output);
+    free(r->error);
+    free(r->line);
+}
+
+void lv_preds_free(lv_preds *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n; i++) rp_pred_free(&p->v[i]);
+    free(p->v);
+    free(p->by_id);
+    memset(p, 0, sizeof *p);
+}
+
+lv_status lv_preds_add(lv_preds *p, const char *id, const char *output, const char *error, double time_ms,
+                       const char *line)
+{
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 256;
+        lv_pred *q = realloc(p->v, (size_t)cap * sizeof *q);
+        if (!q) return lv_fail(LV_ERR_NOMEM, "predictions: out of memory");
+        p->v = q;
+        p->cap = cap;
+    }
+    lv_pred *r = &p->v[p->n];
+    memset(r, 0, sizeof *r);
+    r->id = rp_strdup(id);
+    r->output = rp_strdup(output);
+    r->error = rp_strdup(error);
+    r->time_ms = time_ms;
+    if (line) r->line = rp_strdup(line);
+    else {
+        cJSON *o = cJSON_CreateObject();
+        if (o) {
+            cJSON_AddStringToObject(o, "id", id);
+            if (output) cJSON_AddStringToObject(o, "output", output);
+            else cJSON_AddNullToObject(o, "output");
+            if (error) cJSON_AddStringToObject(o, "error", error);
+            if (time_ms > 0) cJSON_AddNumberToObject(o, "time_ms", time_ms);
+            r->line = cJSON_PrintUnformatted(o);
+            cJSON_Delete(o);
+        }
+    }
+    if (!r->id || !r->line || (output && !r->output) || (error && !r->error)) {
+        rp_pred_free(r);
+        return lv_fail(LV_ERR_NOMEM, "predictions: out of memory");
+    }
+    p->n++;
+    free(p->by_id);
+    p->by_id = NULL;
+    return LV_OK;
+}
+
+static char *rp_json_id(const cJSON *v)
+{
+    if (cJSON_IsString(v)) return rp_strdup(v->valuestring);
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == (double)(long long)d && fabs(d) < 1e15) return rp_printf("%lld", (long long)d);
+        return rp_printf("%.17g", d);
+    }
+    return NULL;
+}
+
+lv_status lv_preds_load(lv_preds *p, const char *path)
+{
+    memset(p, 0, sizeof *p);
+    struct stat st_;
+    if (stat(path, &st_) != 0 && errno == ENOENT) return lv_preds_index(p);
+    char *buf;
+    size_t n;
+    LV_TRY(rp_read_file(path, &buf, &n));
+    lv_status st = LV_OK;
+    int line = 0;
+    for (size_t i = 0; st == LV_OK && i < n;) {
+        size_t e = i;
+        while (e < n && buf[e] != '\n') e++;
+        line++;
+        int last = e >= n;   /* no newline after it: a write that did not finish */
+        size_t j = i;
+        while (j < e && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r')) j++;
+        if (j < e) {
+            cJSON *o = cJSON_ParseWithLength(buf + i, e - i);
+            const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
+            char *ids = id ? rp_json_id(id) : NULL;
+            if (!o || !ids || last) {
+                if (last) p->dropped = 1;
+                else st = lv_fail(LV_ERR_FORMAT, "%s:%d: %s", path, line, !o ? "not valid JSON" : "missing \"id\"");
+            } else {
+                const cJSON *out = cJSON_GetObjectItemCaseSensitive(o, "output"),
+                            *err = cJSON_GetObjectItemCaseSensitive(o, "error"),
+                            *tm = cJSON_GetObjectItemCaseSensitive(o, "time_ms");
+                char *l = malloc(e - i + 1);
+                if (!l) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+                else {
+                    memcpy(l, buf + i, e - i);
+                    l[e - i] = 0;
+                    if (e - i && l[e - i - 1] == '\r') l[e - i - 1] = 0;
+                    st = lv_preds_add(p, ids, cJSON_IsString(out) ? out->valuestring : NULL,
+                                      cJSON_IsString(err) ? err->valuestring : NULL,
+                                      cJSON_IsNumber(tm) ? tm->valuedouble : 0.0, l);
+                    free(l);
+                }
+            }
+            free(ids);
+            cJSON_Delete(o);
+        }
+        i = e + 1;
+    }
+    free(buf);
+    if (st == LV_OK) st = lv_preds_index(p);
+    if (st != LV_OK) lv_preds_free(p);
+    return st;
+}
+
+lv_status lv_preds_write(const lv_preds *p, const char *path)
+{
+    rp_buf b = {0};
+    for (int i = 0; i < p->n; i++) {
+        rp_puts(&b, p->v[i].line);
+        rp_puts(&b, "\n");
+    }
+    if (b.oom) { free(b.p); return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? rp_printf("%.*s", (int)(slash - path), path) : rp_strdup(".");
+    lv_status st = dir ? rp_write(dir, slash ? slash + 1 : path, b.p ? b.p : "", b.n) : lv_fail(LV_ERR_NOMEM, "out of memory");
+    free(dir);
+    free(b.p);
+    return st;
+}
+
+/* ---- scoring ------------------------------------------------------------------------------------ */
+
+static char *rp_trim_dup(const char *s)
+{
+    if (!s) return NULL;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    return rp_printf("%.*s", (int)n, s);
+}
+
+static void rp_score_one(const lv_bench *b, lv_result *r)
+{
+    const lv_sample *s = r->s;
+    const char *out = r->p->output;
+    const char *const *golds = (const char *const *)s->golds;
+    r->correct = -1;
+    r->parsed = 1;
+    switch (r->metric) {
+    case LV_METRIC_YESNO: {
+        lv_yn v = lv_yesno_parse(out, b->yn_rule);
+        r->extracted = rp_strdup(lv_yn_str(v));
+        r->parsed = v != LV_YN_OTHER;
+        r->correct = v != LV_YN_OTHER && v == lv_yesno_gold(golds[0]);
+        break;
+    }
+    case LV_METRIC_MC: {
+        const char *const *ch = (const char *const *)s->choices;
+        int k = b->mc_rule == LV_MCRULE_MMMU ? lv_mc_mmmu(out, ch, s->n_choices) : lv_mc_can_infer(out, ch, s->n_choices);
+        r->parsed = k >= 0;
+        if (k >= 0) r->extracted = rp_printf("%c", 'A' + k);
+        r->correct = k >= 0 && k == lv_mc_gold_index(golds[0], s->n_choices);
+        break;
+    }
+    case LV_METRIC_EXACT:
+        r->extracted = lv_vqa_normalize(out);
+        r->correct = lv_exact_match(out, golds, s->n_golds, 1);
+        break;
+    case LV_METRIC_VQA:
+        r->extracted = lv_vqa_normalize(out);
+        r->score = lv_vqa_accuracy(out, golds, s->n_golds);
+        r->correct = r->score > 0.999;
+        break;
+    case LV_METRIC_RELAXED: {
+        r->extracted = rp_trim_dup(out);
+        r->correct = 0;
+        for (int g = 0; g < s->n_golds && r->extracted; g++) r->correct |= lv_relaxed_correct(r->extracted, golds[g]);
+        break;
+    }
+    case LV_METRIC_ANLS:
+        r->extracted = rp_trim_dup(out);
+        r->score = lv_anls(out, golds, s->n_golds, LV_ANLS_OFFICIAL);
+        r->correct = r->score >= 0.5;
+        break;
+    case LV_METRIC_MMMU_OPEN: {
+        lv_mmmu_pred mp;
+        if (lv_mmmu_open_parse(out, &mp) == LV_OK) {
+            r->correct = lv_mmmu_open_correct(&mp, golds, s->n_golds);
+            if (mp.n_strs) r->extracted = rp_strdup(mp.strs[0]);
+            else if (mp.n_nums) r->extracted = rp_printf("%g", mp.nums[0]);
+            lv_mmmu_pred_free(&mp);
+        } else r->correct = 0;
+        break;
+    }
+    case LV_METRIC_CAPTION: r->extracted = rp_trim_dup(out); break;
+    default: break;
+    }
+    if (r->correct >= 0 && r->metric != LV_METRIC_VQA && r->metric != LV_METRIC_ANLS) r->score = r->correct;
+}
+
+/* Category keys in report order: benchmark.json category_order, then first appearance. */
+static int rp_categories(const lv_scoring *sc, const char ***out)
+{
+    const lv_bench *b = sc->b;
+    const char **cats = malloc((size_t)(b->n + b->n_category_order + 1) * sizeof *cats);
+    int n = 0;
+    if (!cats) return -1;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < (pass ? sc->n : b->n_category_order); i++) {
+            const char *c = pass ? sc->r[i].s->category : b->category_order[i];
+            if (!c) c = "(none)";
+            int seen = 0;
+            for (int k = 0; k < n && !seen; k++) seen = !strcmp(cats[k], c);
+            if (seen) continue;
+            if (pass == 0) {  /* only listed categories that occur */
+                int occurs = 0;
+                for (int k = 0; k < sc->n && !occurs; k++) occurs = sc->r[k].s->category && !strcmp(sc->r[k].s->category, c);
+                if (!occurs) continue;
+            }
+            cats[n++] = c;
+        }
+    *out = cats;
+    return n;
+}
+
+static const char *rp_cat(const lv_sample *s) { return s->category ? s->category : "(none)"; }
+
+/* {n, scored, correct, unparsed, score} over results accepted by keep. */
+static cJSON *rp_block(const lv_scoring *sc, int (*keep)(const lv_result *, const void *), const void *arg)
+{
+    long n = 0, done = 0, scored = 0, correct = 0, unparsed = 0, in_score = 0;
+    double sum = 0.0;
+    for (int i = 0; i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (r->s->error || !keep(r, arg)) continue;
+        n++;
+        done += r->p != NULL;
+        if (!r->scored) continue;
+        scored++;
+        correct += r->correct > 0;
+        unparsed += !r->parsed;
+        if (r->metric == LV_METRIC_CAPTION) continue;   /* corpus metrics: the captions block */
+        sum += r->score;
+        in_score++;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n", (double)n);
+    cJSON_AddNumberToObject(o, "done", (double)done);
+    cJSON_AddNumberToObject(o, "scored", (double)scored);
+    cJSON_AddNumberToObject(o, "correct", (double)correct);
+    cJSON_AddNumberToObject(o, "unparsed", (double)unparsed);
+    /* mean per-sample score x 100 (accuracy, VQA accuracy, ANLS); null when nothing counts */
+    if (in_score) cJSON_AddNumberToObject(o, "score", 100.0 * sum / (double)in_score);
+    else cJSON_AddNullToObject(o, "score");
+    return o;
+}
+
+static int rp_keep_all(const lv_result *r, const void *a) { (void)r; (void)a; return 1; }
+static int rp_keep_cat(const lv_result *r, const void *a) { return !strcmp(rp_cat(r->s), (const char *)a); }
+static int rp_keep_type(const lv_result *r, const void *a) { return (int)r->s->type == *(const int *)a; }
+
+/* acc / acc+ over scored results of a filter, grouped by sample group. */
+static lv_status rp_groups(const lv_scoring *sc, int (*keep)(const lv_result *, const void *), const void *arg,
+                           lv_group_scores *out)
+{
+    const char **g = malloc((size_t)(sc->n ? sc->n : 1) * sizeof *g);
+    int *ok = malloc((size_t)(sc->n ? sc->n : 1) * sizeof *ok);
+    long m = 0;
+    lv_status st = g && ok ? LV_OK : lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    for (int i = 0; st == LV_OK && i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (r->s->error || !r->scored || r->correct < 0 || !keep(r, arg)) continue;
+        g[m] = r->s->group;
+        ok[m++] = r->correct > 0;
+    }
+    if (st == LV_OK) st = lv_group_accuracy(g, ok, m, out);
+    free(g);
+    free(ok);
+    return st;
+}
+
+static int rp_keep_mme(const lv_result *r, const void *a)
+{
+    return r->metric == LV_METRIC_YESNO && !strcmp(rp_cat(r->s), (const char *)a);
+}
+
+static int rp_keep_mc_cat(const lv_result *r, const void *a)
+{
+    return r->metric == LV_METRIC_MC && (!a || !strcmp(rp_cat(r->s), (const char *)a));
+}
+
+static int rp_keep_mc_l2(const lv_result *r, const void *a)
+{
+    return r->metric == LV_METRIC_MC && r->s->subcategory && !strcmp(r->s->subcategory, (const char *)a);
+}
+
+static cJSON *rp_mme_block(const lv_scoring *sc, lv_status *st)
+{
+    cJSON *o = cJSON_CreateObject(), *tasks = cJSON_AddObjectToObject(o, "subtasks");
+    double perception = 0.0, cognition = 0.0;
+    int np = 0, nc = 0;
+    for (int t = 0; t < 14 && *st == LV_OK; t++) {
+        lv_group_scores g;
+        *st = rp_groups(sc, rp_keep_mme, lv_mme_subtasks[t], &g);
+        if (*st != LV_OK || g.n == 0) continue;
+        cJSON *x = cJSON_AddObjectToObject(tasks, lv_mme_subtasks[t]);
+        cJSON_AddNumberToObject(x, "questions", (double)g.n);
+        cJSON_AddNumberToObject(x, "images", (double)g.n_groups);
+        cJSON_AddNumberToObject(x, "acc", g.acc);
+        cJSON_AddNumberToObject(x, "acc_plus", g.acc_plus);
+        cJSON_AddNumberToObject(x, "score", g.acc + g.acc_plus);
+        if (t < 10) { perception += g.acc + g.acc_plus; np++; }
+        else { cognition += g.acc + g.acc_plus; nc++; }
+    }
+    cJSON_AddNumberToObject(o, "perception", perception);
+    cJSON_AddNumberToObject(o, "perception_subtasks", np);
+    cJSON_AddNumberToObject(o, "cognition", cognition);
+    cJSON_AddNumberToObject(o, "cognition_subtasks", nc);
+    cJSON_AddNumberToObject(o, "total", perception + cognition);
+    return o;
+}
+
+static void rp_add_pope(cJSON *o, const lv_yn_counts *c)
+{
+    lv_pope_scores s = lv_pope_scores_of(c);
+    cJSON_AddNumberToObject(o, "n", (double)s.n);
+    cJSON_AddNumberToObject(o, "accuracy", s.accuracy);
+    cJSON_AddNumberToObject(o, "precision", s.precision);
+    cJSON_AddNumberToObject(o, "recall", s.recall);
+    cJSON_AddNumberToObject(o, "f1", s.f1);
+    cJSON_AddNumberToObject(o, "yes_ratio", s.yes_ratio);
+    cJSON_AddNumberToObject(o, "tp", (double)c->tp);
+    cJSON_AddNumberToObject(o, "fp", (double)c->fp);
+    cJSON_AddNumberToObject(o, "tn", (double)c->tn);
+    cJSON_AddNumberToObject(o, "fn", (double)c->fn);
+    cJSON_AddNumberToObject(o, "other", (double)c->other);
+}
+
+static lv_yn_counts rp_yn_counts(const lv_scoring *sc, const char *cat)
+{
+    lv_yn_counts c = {0, 0, 0, 0, 0};
+    for (int i = 0; i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (r->s->error || !r->scored || r->metric != LV_METRIC_YESNO) continue;
+        if (cat && strcmp(rp_cat(r->s), cat)) continue;
+        lv_yn_counts_add(&c, lv_yesno_gold(r->s->golds[0]), lv_yesno_parse(r->p->output, sc->b->yn_rule));
+    }
+    return c;
+}
+
+/* Caption metrics over done caption samples; per-image CIDEr-D goes to r->score. */
+static lv_status rp_captions(lv_scoring *sc, cJSON *summary)
+{
+    int n = 0;
+    for (int i = 0; i < sc->n; i++) n += sc->r[i].scored && sc->r[i].metric == LV_METRIC_CAPTION;
+    if (!n) return LV_OK;
+    const char **cands = malloc((size_t)n * sizeof *cands);
+    const char *const **refs = malloc((size_t)n * sizeof *refs);
+    int *nr = malloc((size_t)n * sizeof *nr), *at = malloc((size_t)n * sizeof *at);
+    double *cider = malloc((size_t)n * sizeof *cider);
+    lv_status st = cands && refs && nr && at && cider ? LV_OK : lv_fail(LV_ERR_NOMEM, "captions: out of memory");
+    int k = 0;
+    for (int i = 0; st == LV_OK && i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (!r->scored || r->metric != LV_METRIC_CAPTION) continue;
+        cands[k] = r->p->output ? r->p->output : "";
+        refs[k] = (const char *const *)r->s->golds;
+        nr[k] = r->s->n_golds;
+        at[k++] = i;
+    }
+    lv_caption_scores cs;
+    if (st == LV_OK) st = lv_caption_score(cands, refs, nr, n, 1, &cs, cider, NULL, NULL);
+    if (st == LV_OK) {
+        for (int j = 0; j < n; j++) sc->r[at[j]].score = cider[j];
+        cJSON *o = cJSON_AddObjectToObject(summary, "captions");
+        cJSON_AddNumberToObject(o, "images", n);
+        const char *names[4] = {"bleu_1", "bleu_2", "bleu_3", "bleu_4"};
+        for (int j = 0; j < 4; j++) cJSON_AddNumberToObject(o, names[j], cs.bleu[j]);
+        cJSON_AddNumberToObject(o, "rouge_l", cs.rouge_l);
+        cJSON_AddNumberToObject(o, "cider_d", cs.cider);
+        cJSON_AddNumberToObject(o, "testlen", (double)cs.testlen);
+        cJSON_AddNumberToObject(o, "reflen", (double)cs.reflen);
+        cJSON_AddStringToObject(o, "note", "pycocoevalcap BLEU/ROUGE-L/CIDEr-D after a PTB-like tokenizer; "
+                                           "METEOR and SPICE need Java (see official/ exports)");
+    }
+    free(cands);
+    free(refs);
+    free(nr);
+    free(at);
+    free(cider);
+    return st;
+}
+
+static lv_status rp_summary(lv_scoring *sc)
+{
+    const lv_bench *b = sc->b;
+    cJSON *s = cJSON_CreateObject();
+    if (!s) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    sc->summary = s;
+    cJSON_AddStringToObject(s, "benchmark", b->name ? b->name : "");
+    cJSON_AddStringToObject(s, "format", b->format ? b->format : "");
+    long total = b->n, done = 0, scored = 0, unparsed = 0, read_errors = 0, gen_errors = 0;
+    double tsum = 0.0;
+    double *times = malloc((size_t)(b->n ? b->n : 1) * sizeof *times);
+    long nt = 0;
+    if (!times) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    for (int i = 0; i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        read_errors += r->s->error != NULL;
+        if (!r->p) continue;
+        done++;
+        gen_errors += r->p->error != NULL;
+        scored += r->scored;
+        unparsed += r->scored && !r->parsed;
+        if (r->p->time_ms > 0) { times[nt++] = r->p->time_ms; tsum += r->p->time_ms; }
+    }
+    cJSON *c = cJSON_AddObjectToObject(s, "counts");
+    cJSON_AddNumberToObject(c, "total", (double)total);
+    cJSON_AddNumberToObject(c, "done", (double)done);
+    cJSON_AddNumberToObject(c, "scored", (double)scored);
+    cJSON_AddNumberToObject(c, "unparsed", (double)unparsed);
+    cJSON_AddNumberToObject(c, "read_errors", (double)read_errors);
+    cJSON_AddNumberToObject(c, "generation_errors", (double)gen_errors);
+    cJSON_AddNumberToObject(c, "missing", (double)(total - read_errors - done));
+    lv_status st = rp_captions(sc, s);
+    if (st != LV_OK) { free(times); return st; }
+    cJSON_AddItemToObject(s, "overall", rp_block(sc, rp_keep_all, NULL));
+    const char **cats;
+    int nc = rp_categories(sc, &cats);
+    if (nc < 0) { free(times); return lv_fail(LV_ERR_NOMEM, "summary: out of memory"); }
+    cJSON *pc = cJSON_AddObjectToObject(s, "categories");
+    for (int k = 0; k < nc; k++) cJSON_AddItemToObject(pc, cats[k], rp_block(sc, rp_keep_cat, cats[k]));
+    cJSON *pt = cJSON_AddObjectToObject(s, "types");
+    int has_type[LV_QTYPE_COUNT] = {0}, has_metric[LV_METRIC_COUNT] = {0}, has_group = 0, has_mc_group = 0;
+    for (int i = 0; i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (r->s->error) continue;
+        has_type[r->s->type] = 1;
+        has_metric[r->metric] = 1;
+        has_group |= r->s->group != NULL && r->scored;
+        has_mc_group |= r->s->group != NULL && r->scored && r->metric == LV_METRIC_MC;
+    }
+    for (int t = 0; t < LV_QTYPE_COUNT; t++)
+        if (has_type[t]) cJSON_AddItemToObject(pt, lv_qtype_name((lv_qtype)t), rp_block(sc, rp_keep_type, &t));
+    /* yes/no: confusion matrix; MME block for MME formats; POPE per split */
+    if (has_metric[LV_METRIC_YESNO]) {
+        lv_yn_counts yc = rp_yn_counts(sc, NULL);
+        rp_add_pope(cJSON_AddObjectToObject(s, "yesno"), &yc);
+        int mme = b->format && !strncmp(b->format, "mme", 3);
+        for (int k = 0; !mme && k < nc; k++) mme = lv_mme_is_cognition(cats[k]) >= 0 && has_group;
+        for (int k = 0; mme && k < nc; k++) mme = lv_mme_is_cognition(cats[k]) >= 0;
+        if (mme) cJSON_AddItemToObject(s, "mme", rp_mme_block(sc, &st));
+        if (b->yn_rule == LV_YNRULE_POPE) {
+            cJSON *po = cJSON_AddObjectToObject(s, "pope");
+            double f1 = 0.0, acc = 0.0;
+            for (int k = 0; k < nc; k++) {
+                lv_yn_counts pc2 = rp_yn_counts(sc, cats[k]);
+                lv_pope_scores ps = lv_pope_scores_of(&pc2);
+                rp_add_pope(cJSON_AddObjectToObject(po, cats[k]), &pc2);
+                f1 += ps.f1;
+                acc += ps.accuracy;
+            }
+            cJSON_AddNumberToObject(po, "mean_f1", nc ? f1 / nc : 0.0);
+            cJSON_AddNumberToObject(po, "mean_accuracy", nc ? acc / nc : 0.0);
+        }
+    }
+    if (st == LV_OK && has_mc_group) {
+        cJSON *mo = cJSON_AddObjectToObject(s, "circular");
+        lv_group_scores g;
+        st = rp_groups(sc, rp_keep_mc_cat, NULL, &g);
+        cJSON_AddNumberToObject(mo, "questions", (double)g.n_groups);
+        cJSON_AddNumberToObject(mo, "rows", (double)g.n);
+        cJSON_AddNumberToObject(mo, "accuracy", g.acc_plus);
+        cJSON_AddNumberToObject(mo, "vanilla_row_accuracy", g.acc);
+        cJSON *mc = cJSON_AddObjectToObject(mo, "categories");
+        for (int k = 0; st == LV_OK && k < nc; k++) {
+            st = rp_groups(sc, rp_keep_mc_cat, cats[k], &g);
+            if (g.n) cJSON_AddNumberToObject(mc, cats[k], g.acc_plus);
+        }
+        cJSON *ml = cJSON_AddObjectToObject(mo, "l2_categories");
+        for (int i = 0; st == LV_OK && i < sc->n; i++) {
+            const char *l2 = sc->r[i].s->subcategory;
+            if (!l2 || sc->r[i].metric != LV_METRIC_MC || cJSON_GetObjectItemCaseSensitive(ml, l2)) continue;
+            st = rp_groups(sc, rp_keep_mc_l2, l2, &g);
+            if (g.n) cJSON_AddNumberToObject(ml, l2, g.acc_plus);
+        }
+    }
+    if (has_metric[LV_METRIC_VQA]) {
+        cJSON *vo = cJSON_AddObjectToObject(s, "vqa");
+        double sum = 0.0;
+        long n = 0;
+        for (int i = 0; i < sc->n; i++)
+            if (sc->r[i].scored && sc->r[i].metric == LV_METRIC_VQA) { sum += sc->r[i].score; n++; }
+        cJSON_AddNumberToObject(vo, "questions", (double)n);
+        cJSON_AddNumberToObject(vo, "accuracy", n ? 100.0 * sum / (double)n : 0.0);
+        cJSON_AddStringToObject(vo, "normalization", "EvalAI answer processor on prediction and answers");
+    }
+    cJSON *tm = cJSON_AddObjectToObject(s, "timing");
+    cJSON_AddNumberToObject(tm, "total_s", tsum / 1000.0);
+    cJSON_AddNumberToObject(tm, "mean_ms", nt ? tsum / (double)nt : 0.0);
+    cJSON_AddNumberToObject(tm, "p50_ms", lv_percentile(times, nt, 0.5));
+    cJSON_AddNumberToObject(tm, "p90_ms", lv_percentile(times, nt, 0.9));
+    free(times);
+    free(cats);
+    cJSON_AddStringToObject(s, "predictions_hash", sc->hash);
+    if (st == LV_OK && !cJSON_GetObjectItemCaseSensitive(s, "predictions_hash"))
+        st = lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    return st;
+}
+
+lv_status lv_score_run(lv_scoring **out, const lv_bench *b, const lv_preds *p)
+{
+    *out = NULL;
+    lv_scoring *sc = calloc(1, sizeof *sc);
+    if (!sc) return lv_fail(LV_ERR_NOMEM, "scoring: out of memory");
+    sc->b = b;
+    sc->n = b->n;
+    sc->r = calloc((size_t)(b->n ? b->n : 1), sizeof *sc->r);
+    if (!sc->r) { free(sc); return lv_fail(LV_ERR_NOMEM, "scoring: out of memory"); }
+    unsigned long long h = LV_HASH64_INIT;
+    for (int i = 0; i < b->n; i++) {
+        lv_result *r = &sc->r[i];
+        r->s = &b->samples[i];
+        r->metric = lv_bench_metric(b, r->s);
+        r->correct = -1;
+        r->parsed = 1;
+        if (r->s->error) continue;
+        r->p = lv_preds_find(p, r->s->id);
+        if (!r->p) continue;
+        const char *o = r->p->output ? r->p->output : "";
+        h = lv_hash64(h, r->s->id, strlen(r->s->id));
+        h = lv_hash64(h, "\t", 1);
+        h = lv_hash64(h, o, strlen(o));
+        h = lv_hash64(h, "\n", 1);
+        r->scored = r->s->n_golds > 0 && r->metric != LV_METRIC_NONE;
+        if (!r->scored) continue;
+        if (!r->p->output) {   /* a failed generation counts as a wrong answer */
+            r->parsed = 0;
+            r->correct = r->metric == LV_METRIC_CAPTION ? -1 : 0;
+            continue;
+        }
+        rp_score_one(b, r);
+    }
+    snprintf(sc->hash, sizeof sc->hash, "%016llx", h);
+    lv_status st = rp_summary(sc);
+    if (st != LV_OK) { lv_scoring_free(sc); return st; }
+    *out = sc;
+    return LV_OK;
+}
+
+void lv_scoring_free(lv_scoring *sc)
+{
+    if (!sc) return;
+    for (int i = 0; i < sc->n; i++) free(sc->r[i].extracted);
+    free(sc->r);
+    cJSON_Delete(sc->summary);
+    free(sc);
+}
+
+/* ---- report.md / report.html ------------------------------------------------------------------- */
+
+static double rp_num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+}
+
+/* "%.2f" of a score field, or "-" when it is null (no sample counts toward it). */
+static const char *rp_score_str(const cJSON *o, char *buf, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "score");
+    if (cJSON_IsNumber(v)) snprintf(buf, n, "%.2f", v->valuedouble);
+    else snprintf(buf, n, "-");
+    return buf;
+}
+
+static const char *rp_gold_text(const lv_sample *s, char *buf, size_t n)
+{
+    buf[0] = 0;
+    size_t o = 0;
+    for (int g = 0; g < s->n_golds && o + 4 < n; g++) {
+        int w = snprintf(buf + o, n - o, "%s%s", g ? " | " : "", s->golds[g]);
+        if (w < 0) break;
+        o += (size_t)w;
+        if (g >= 4 && s->n_golds > 5) { snprintf(buf + (o < n ? o : n - 1), n - (o < n ? o : n - 1), " | …"); break; }
+    }
+    return buf;
+}
+
+static int rp_failed(const lv_result *r)
+{
+    if (!r->scored) return 0;
+    if (r->metric == LV_METRIC_CAPTION) return 0;
+    return r->correct == 0 || (r->metric == LV_METRIC_VQA && r->score < 0.999);
+}
+
+static const char *rp_mime(const unsigned char *p, size_t n)
+{
+    if (n >= 8 && !memcmp(p, "\x89PNG", 4)) return "image/png";
+    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8) return "image/jpeg";
+    if (n >= 6 && !memcmp(p, "GIF8", 4)) return "image/gif";
+    if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "image/webp";
+    if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "image/bmp";
+    return NULL;
+}
+
+static void rp_base64(rp_buf *b, const unsigned char *p, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char q[4];
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        q[0] = tab[v >> 18 & 63];
+        q[1] = tab[v >> 12 & 63];
+        q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        q[3] = i + 2 < n ? tab[v & 63] : '=';
+        rp_put(b, q, 4);
+    }
+}
+
+#define RP_EMBED_MAX ((size_t)256 << 10)   /* images up to 256 KiB are embedded as data URIs */
+
+/* Relative path from folder `from` to file `to` (both made absolute); NULL if unresolvable. */
+static char *rp_relpath(const char *from, const char *to)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    if (!realpath(from, a) || !realpath(to, b)) return NULL;
+    size_t i = 0, common = 0;
+    while (a[i] && a[i] == b[i]) {
+        if (a[i] == '/') common = i;
+        i++;
+    }
+    if (!a[i] && b[i] == '/') common = i;
+    rp_buf o = {0};
+    for (const char *p = a + common; *p; p++)
+        if (*p == '/') rp_puts(&o, "../");
+    rp_puts(&o, b + common + 1);
+    return o.oom ? (free(o.p), NULL) : o.p;
+}
+
+/* The thumbnail of a sample: embedded bytes (data URI) when small, else a relative link.
+ * Decoding and shrinking large images is left to the vision library (hook: replace this). */
+static void rp_thumb(rp_buf *h, const lv_sample *s, const char *dir)
+{
+    const unsigned char *bytes = s->image_bytes;
+    size_t n = s->n_image_bytes;
+    char *file = NULL;
+    size_t fn = 0;
+    if (!bytes && s->n_images) {
+        struct stat st;
+        if (stat(s->images[0], &st) == 0 && (size_t)st.st_size <= RP_EMBED_MAX &&
+            rp_read_file(s->images[0], &file, &fn) == LV_OK) {
+            bytes = (const unsigned char *)file;
+            n = fn;
+        }
+    }
+    const char *mime = bytes ? rp_mime(bytes, n) : NULL;
+    if (mime && n <= RP_EMBED_MAX) {
+        rp_pf(h, "<img class=\"th\" alt=\"\" src=\"data:%s;base64,", mime);
+        rp_base64(h, bytes, n);
+        rp_puts(h, "\">");
+    } else if (s->n_images) {
+        char *rel = rp_relpath(dir, s->images[0]);
+        rp_puts(h, "<a href=\"");
+        rp_html(h, rel ? rel : s->images[0]);
+        rp_puts(h, "\">image</a>");
+        free(rel);
+    } else rp_puts(h, "<span class=\"dim\">no image</span>");
+    free(file);
+}
+
+static void rp_sample_row_md(rp_buf *m, const lv_result *r)
+{
+    char gold[512];
+    rp_pf(m, "| %s | ", r->metric == LV_METRIC_CAPTION ? "" : rp_failed(r) ? "✗" : "✓");
+    rp_md(m, r->s->id, 60);
+    rp_puts(m, " | ");
+    rp_md(m, r->s->question ? r->s->question : "", 80);
+    rp_puts(m, " | ");
+    rp_md(m, rp_gold_text(r->s, gold, sizeof gold), 60);
+    rp_puts(m, " | ");
+    rp_md(m, r->extracted ? r->extracted : "(unparsed)", 40);
+    rp_puts(m, " | ");
+    rp_md(m, r->p->output ? r->p->output : (r->p->error ? r->p->error : ""), 100);
+    rp_puts(m, " |\n");
+}
+
+static void rp_sample_html(rp_buf *h, const lv_result *r, const char *dir)
+{
+    char gold[1024];
+    rp_pf(h, "<tr class=\"%s\"><td>", rp_failed(r) ? "bad" : "good");
+    rp_thumb(h, r->s, dir);
+    rp_puts(h, "</td><td><b>");
+    rp_html(h, r->s->id);
+    rp_puts(h, "</b><br>");
+    rp_html(h, r->s->question ? r->s->question : "");
+    rp_puts(h, "</td><td>");
+    rp_html(h, rp_gold_text(r->s, gold, sizeof gold));
+    rp_puts(h, "</td><td>");
+    rp_html(h, r->extracted ? r->extracted : "(unparsed)");
+    rp_puts(h, "</td><td><pre>");
+    rp_html(h, r->p->output ? r->p->output : (r->p->error ? r->p->error : ""));
+    rp_pf(h, "</pre></td><td>%.3g</td></tr>\n", r->score);
+}
+
+#define RP_FAILS_PER_CATEGORY 3
+
+lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *run_json)
+{
+    LV_TRY(rp_mkdir(dir));
+    char *js = cJSON_Print(sc->summary);
+    if (!js) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    size_t jn = strlen(js);
+    char *jsn = realloc(js, jn + 2);
+    if (!jsn) { free(js); return lv_fail(LV_ERR_NOMEM, "summary: out of memory"); }
+    jsn[jn] = '\n';
+    jsn[jn + 1] = 0;
+    lv_status st = rp_write(dir, "summary.json", jsn, jn + 1);
+    free(jsn);
+    if (st != LV_OK) return st;
+
+    const cJSON *s = sc->summary, *counts = cJSON_GetObjectItemCaseSensitive(s, "counts"),
+                *overall = cJSON_GetObjectItemCaseSensitive(s, "overall"),
+                *cats = cJSON_GetObjectItemCaseSensitive(s, "categories"), *c;
+    rp_buf m = {0}, h = {0};
+    const char *name = sc->b->name ? sc->b->name : "benchmark";
+    /* report.md */
+    rp_pf(&m, "# %s — lladav evaluation\n\n", name);
+    rp_pf(&m, "- format: %s, path: %s\n", sc->b->format, sc->b->path);
+    rp_pf(&m, "- samples: %.0f total, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors, %.0f missing\n",
+          rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
+          rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), rp_num(counts, "missing"));
+    rp_pf(&m, "- predictions hash: %s\n", sc->hash);
+    const cJSON *model = run_json ? cJSON_GetObjectItemCaseSensitive(run_json, "model") : NULL;
+    if (cJSON_IsString(model)) rp_pf(&m, "- model: %s\n", model->valuestring);
+    char sbuf[32];
+    rp_pf(&m, "\n## Overall\n\n| n | scored | correct | score |\n|---|---|---|---|\n| %.0f | %.0f | %.0f | %s |\n",
+          rp_num(overall, "n"), rp_num(overall, "scored"), rp_num(overall, "correct"), rp_score_str(overall, sbuf, sizeof sbuf));
+    const cJSON *mme = cJSON_GetObjectItemCaseSensitive(s, "mme");
+    if (mme) {
+        rp_pf(&m, "\n## MME\n\nPerception %.2f, Cognition %.2f, total %.2f\n\n| subtask | acc | acc+ | score |\n|---|---|---|---|\n",
+              rp_num(mme, "perception"), rp_num(mme, "cognition"), rp_num(mme, "total"));
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(mme, "subtasks"))
+            rp_pf(&m, "| %s | %.2f | %.2f | %.2f |\n", c->string, rp_num(c, "acc"), rp_num(c, "acc_plus"), rp_num(c, "score"));
+    }
+    const cJSON *pope = cJSON_GetObjectItemCaseSensitive(s, "pope");
+    if (pope) {
+        rp_puts(&m, "\n## POPE\n\n| split | accuracy | precision | recall | F1 | yes-ratio |\n|---|---|---|---|---|---|\n");
+        cJSON_ArrayForEach(c, pope)
+            if (cJSON_IsObject(c))
+                rp_pf(&m, "| %s | %.4f | %.4f | %.4f | %.4f | %.4f |\n", c->string, rp_num(c, "accuracy"),
+                      rp_num(c, "precision"), rp_num(c, "recall"), rp_num(c, "f1"), rp_num(c, "yes_ratio"));
+        rp_pf(&m, "\nmean F1 %.4f, mean accuracy %.4f\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
+    }
+    const cJSON *circ = cJSON_GetObjectItemCaseSensitive(s, "circular");
+    if (circ)
+        rp_pf(&m, "\n## Circular multiple choice\n\n%.0f questions (%.0f rows): circular accuracy %.2f, row accuracy %.2f\n",
+              rp_num(circ, "questions"), rp_num(circ, "rows"), rp_num(circ, "accuracy"), rp_num(circ, "vanilla_row_accuracy"));
+    const cJSON *caps = cJSON_GetObjectItemCaseSensitive(s, "captions");
+    if (caps)
+        rp_pf(&m, "\n## Captions\n\n| BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | ROUGE-L | CIDEr-D |\n|---|---|---|---|---|---|\n"
+                  "| %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n",
+              rp_num(caps, "bleu_1"), rp_num(caps, "bleu_2"), rp_num(caps, "bleu_3"), rp_num(caps, "bleu_4"),
+              rp_num(caps, "rouge_l"), rp_num(caps, "cider_d"));
+    const cJSON *yn = cJSON_GetObjectItemCaseSensitive(s, "yesno");
+    if (yn)
+        rp_pf(&m, "\n## Yes/no confusion\n\n| | pred yes | pred no/other |\n|---|---|---|\n| gold yes | %.0f | %.0f |\n"
+                  "| gold no | %.0f | %.0f |\n\n%.0f answers were neither yes nor no.\n",
+              rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
+    rp_puts(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |\n|---|---|---|---|---|---|---|\n");
+    cJSON_ArrayForEach(c, cats) {
+        rp_puts(&m, "| ");
+        rp_md(&m, c->string, 60);
+        rp_pf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |\n", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
+              rp_num(c, "correct"), rp_num(c, "unparsed"), rp_score_str(c, sbuf, sizeof sbuf));
+    }
+    int shown = 0;
+    for (int i = 0; i < sc->n && shown < 10; i++) {
+        const lv_result *r = &sc->r[i];
+        if (!r->scored || r->parsed) continue;
+        if (!shown++) rp_puts(&m, "\n## Unparsed outputs (first 10)\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
+        rp_sample_row_md(&m, r);
+    }
+    /* report.html */
+    rp_puts(&h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    rp_html(&h, name);
+    rp_puts(&h, " — lladav</title>\n<style>body{font-family:sans-serif;margin:24px;color:#222}"
+                "table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:4px 8px;"
+                "vertical-align:top;text-align:left}th{background:#f0f0f0}.num{text-align:right}"
+                ".th{width:96px;max-height:128px;object-fit:contain}tr.bad td:first-child{border-left:4px solid #c33}"
+                "tr.good td:first-child{border-left:4px solid #3a3}pre{white-space:pre-wrap;margin:0;max-width:420px}"
+                ".dim{color:#888}h2{margin-top:28px}</style></head><body>\n<h1>");
+    rp_html(&h, name);
+    rp_puts(&h, " <span class=\"dim\">lladav evaluation</span></h1>\n<p>format ");
+    rp_html(&h, sc->b->format);
+    rp_pf(&h, " &middot; %.0f samples, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors"
+              " &middot; predictions hash <code>%s</code></p>\n",
+          rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
+          rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), sc->hash);
+    rp_pf(&h, "<h2>Overall score: %s</h2>\n", rp_score_str(overall, sbuf, sizeof sbuf));
+    if (mme)
+        rp_pf(&h, "<p>MME perception <b>%.2f</b>, cognition <b>%.2f</b>, total <b>%.2f</b></p>\n",
+              rp_num(mme, "perception"), rp_num(mme, "cognition"), rp_num(mme, "total"));
+    if (pope) rp_pf(&h, "<p>POPE mean F1 <b>%.4f</b>, mean accuracy <b>%.4f</b></p>\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
+    if (circ) rp_pf(&h, "<p>Circular accuracy <b>%.2f</b> over %.0f questions</p>\n", rp_num(circ, "accuracy"), rp_num(circ, "questions"));
+    if (caps)
+        rp_pf(&h, "<p>BLEU-4 <b>%.4f</b>, ROUGE-L <b>%.4f</b>, CIDEr-D <b>%.4f</b></p>\n", rp_num(caps, "bleu_4"),
+              rp_num(caps, "rouge_l"), rp_num(caps, "cider_d"));
+    /* bar chart: one bar per category, score 0..100 */
+    int ncat = cJSON_GetArraySize(cats), row = 22, lw = 200, bw = 400;
+    rp_pf(&h, "<h2>Per category</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">\n",
+          lw + bw + 70, row * ncat + 24);
+    int k = 0;
+    cJSON_ArrayForEach(c, cats) {
+        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c, "score");
+        double v = cJSON_IsNumber(sv) ? sv->valuedouble : 0.0;
+        double w = v / 100.0 * bw;
+        if (w < 0) w = 0;
+        if (w > bw) w = bw;
+        rp_pf(&h, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", lw - 6, k * row + 15);
+        rp_html(&h, c->string);
+        rp_pf(&h, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eee\"/>"
+                  "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4a7bd0\"/>"
+                  "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%s</text>\n",
+              lw, k * row + 3, bw, row - 6, lw, k * row + 3, w, row - 6, lw + w + 4, k * row + 15,
+              rp_score_str(c, sbuf, sizeof sbuf));
+        k++;
+    }
+    rp_pf(&h, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
+              "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">0</text>"
+              "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">100</text></svg>\n",
+          lw, lw, row * ncat, lw, row * ncat + 16, lw + bw, row * ncat + 16);
+    rp_puts(&h, "<table><tr><th>category</th><th>n</th><th>done</th><th>scored</th><th>correct</th><th>unparsed</th><th>score</th>");
+    if (mme) rp_puts(&h, "<th>acc</th><th>acc+</th><th>MME score</th>");
+    rp_puts(&h, "</tr>\n");
+    cJSON_ArrayForEach(c, cats) {
+        rp_puts(&h, "<tr><td>");
+        rp_html(&h, c->string);
+        rp_pf(&h, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td>"
+                  "<td class=\"num\">%.0f</td><td class=\"num\">%s</td>",
+              rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"), rp_num(c, "correct"), rp_num(c, "unparsed"),
+              rp_score_str(c, sbuf, sizeof sbuf));
+        const cJSON *t = mme ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(mme, "subtasks"), c->string) : NULL;
+        if (mme && t) rp_pf(&h, "<td class=\"num\">%.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.2f</td>", rp_num(t, "acc"), rp_num(t, "acc_plus"), rp_num(t, "score"));
+        else if (mme) rp_puts(&h, "<td></td><td></td><td></td>");
+        rp_puts(&h, "</tr>\n");
+    }
+    rp_puts(&h, "</table>\n");
+    if (yn)
+        rp_pf(&h, "<h2>Yes/no confusion</h2><table><tr><th></th><th>pred yes</th><th>pred no / other</th></tr>"
+                  "<tr><th>gold yes</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr>"
+                  "<tr><th>gold no</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr></table>"
+                  "<p>%.0f answers were neither yes nor no.</p>\n",
+              rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
+    /* failures per category (up to K) plus one success */
+    rp_pf(&m, "\n## Failures (up to %d per category, plus one success)\n", RP_FAILS_PER_CATEGORY);
+    rp_pf(&h, "<h2>Failures <span class=\"dim\">(up to %d per category, plus one success)</span></h2>\n", RP_FAILS_PER_CATEGORY);
+    cJSON_ArrayForEach(c, cats) {
+        int fails = 0, good = 0;
+        for (int i = 0; i < sc->n; i++) {
+            const lv_result *r = &sc->r[i];
+            if (!r->p || !r->scored || strcmp(rp_cat(r->s), c->string)) continue;
+            int bad = rp_failed(r);
+            if (bad ? fails >= RP_FAILS_PER_CATEGORY : good >= 1) continue;
+            if (!fails && !good) {
+                rp_puts(&m, "\n### ");
+                rp_md(&m, c->string, 80);
+                rp_puts(&m, "\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
+                rp_puts(&h, "<h3>");
+                rp_html(&h, c->string);
+                rp_puts(&h, "</h3><table><tr><th>image</th><th>question</th><th>gold</th><th>extracted</th><th>output</th><th>score</th></tr>\n");
+            }
+            fails += bad;
+            good += !bad;
+            rp_sample_row_md(&m, r);
+            rp_sample_html(&h, r, dir);
+        }
+        if (fails || good) rp_puts(&h, "</table>\n");
+    }
+    int nerr = 0;
+    for (int i = 0; i < sc->n; i++) {
+        const lv_sample *e = sc->r[i].s;
+        if (!e->error) continue;
+        if (!nerr++) {
+            rp_puts(&m, "\n## Read errors\n\n");
+            rp_puts(&h, "<h2>Read errors</h2><ul>\n");
+        }
+        if (nerr > 50) continue;
+        rp_puts(&m, "- ");
+        rp_md(&m, e->error, 300);
+        rp_puts(&m, "\n");
+        rp_puts(&h, "<li><code>");
+        rp_html(&h, e->error);
+        rp_puts(&h, "</code></li>\n");
+    }
+    if (nerr) rp_puts(&h, "</ul>\n");
+    rp_puts(&h, "</body></html>\n");
+    if (m.oom || h.oom) st = lv_fail(LV_ERR_NOMEM, "report: out of memory");
+    if (st == LV_OK) st = rp_write(dir, "report.md", m.p, m.n);
+    if (st == LV_OK) st = rp_write(dir, "report.html", h.p, h.n);
+    free(m.p);
+    free(h.p);
+    return st;
+}
+
+/* ---- official exports -------------------------------------------------------------------------- */
+
+lv_status lv_official_export(const lv_scoring *sc, const char *dir)
+{
+    char *od = rp_printf("%s/official", dir);
+    if (!od) return lv_fail(LV_ERR_NOMEM, "export: out of memory");
+    lv_status st = rp_mkdir(dir);
+    if (st == LV_OK) st = rp_mkdir(od);
+    const lv_bench *b = sc->b;
+    int mme = b->format && !strncmp(b->format, "mme", 3);
+    char *md = rp_printf("%s/mme_eval_tool", od);
+    if (!md) st = lv_fail(LV_ERR_NOMEM, "export: out of memory");
+    /* MME eval_tool: <task>.txt, image<TAB>question<TAB>gt<TAB>response, pairs adjacent (file order) */
+    for (int t = 0; mme && st == LV_OK && t < 14; t++) {
+        rp_buf o = {0};
+        for (int i = 0; i < sc->n; i++) {
+            const lv_result *r = &sc->r[i];
+            if (!r->p || r->s->error || !r->s->category || strcmp(r->s->category, lv_mme_subtasks[t])) continue;
+            const char *img = r->s->n_images ? strrchr(r->s->images[0], '/') : NULL;
+            char *resp = rp_strdup(r->p->output ? r->p->output : "");
+            for (char *q = resp; q && *q; q++)
+                if (*q == '\t' || *q == '\n' || *q == '\r') *q = ' ';
+            rp_pf(&o, "%s\t%s Please answer yes or no.\t%s\t%s\n", img ? img + 1 : (r->s->n_images ? r->s->images[0] : ""),
+                  r->s->question ? r->s->question : "", r->s->golds[0][0] == 'y' ? "Yes" : "No", resp ? resp : "");
+            free(resp);
+        }
+        if (o.n) {
+            char *name = rp_printf("%s.txt", lv_mme_subtasks[t]);
+            st = rp_mkdir(md);
+            if (st == LV_OK) st = name && !o.oom ? rp_write(md, name, o.p, o.n) : lv_fail(LV_ERR_NOMEM, "export: out of memory");
+            free(name);
+        }
+        free(o.p);
+    }
+    /* LLaVA answer jsonl (every format; POPE's eval_pope.py pairs these with labels by order),
+     * VQA results [{question_id, answer}], COCO results [{image_id, caption}] */
+    cJSON *vqa = cJSON_CreateArray(), *coco = cJSON_CreateArray();
+    rp_buf ans = {0};
+    int nv = 0, ncap = 0;
+    for (int i = 0; st == LV_OK && i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (!r->p || r->s->error) continue;
+        cJSON *a = cJSON_CreateObject();
+        char *end;
+        long long qid = strtoll(r->s->id, &end, 10);
+        if (*end == 0 && *r->s->id) cJSON_AddNumberToObject(a, "question_id", (double)qid);
+        else cJSON_AddStringToObject(a, "question_id", r->s->id);
+        cJSON_AddStringToObject(a, "prompt", r->s->question ? r->s->question : "");
+        cJSON_AddStringToObject(a, "text", r->p->output ? r->p->output : "");
+        cJSON_AddStringToObject(a, "model_id", "lladav");
+        char *line = cJSON_PrintUnformatted(a);
+        if (line) { rp_puts(&ans, line); rp_puts(&ans, "\n"); }
+        else ans.oom = 1;
+        free(line);
+        cJSON_Delete(a);
+        if (r->metric == LV_METRIC_VQA && *end == 0) {
+            cJSON *v = cJSON_CreateObject();
+            cJSON_AddNumberToObject(v, "question_id", (double)qid);
+            cJSON_AddStringToObject(v, "answer", r->extracted ? r->extracted : "");
+            cJSON_AddItemToArray(vqa, v);
+            nv++;
+        }
+        if (r->metric == LV_METRIC_CAPTION && *end == 0) {
+            cJSON *v = cJSON_CreateObject();
+            cJSON_AddNumberToObject(v, "image_id", (double)qid);
+            cJSON_AddStringToObject(v, "caption", r->p->output ? r->p->output : "");
+            cJSON_AddItemToArray(coco, v);
+            ncap++;
+        }
+    }
+    if (st == LV_OK && ans.oom) st = lv_fail(LV_ERR_NOMEM, "export: out of memory");
+    if (st == LV_OK && ans.n) st = rp_write(od, "answers_llava.jsonl", ans.p, ans.n);
+    for (int pass = 0; pass < 2 && st == LV_OK; pass++) {
+        if (!(pass ? ncap : nv)) continue;
+        char *t = cJSON_PrintUnformatted(pass ? coco : vqa);
+        st = t ? rp_write(od, pass ? "coco_captions_results.json" : "vqa_results.json", t, strlen(t))
+               : lv_fail(LV_ERR_NOMEM, "export: out of memory");
+        free(t);
+    }
+    free(ans.p);
+    cJSON_Delete(vqa);
+    cJSON_Delete(coco);
+    free(md);
+    free(od);
+    return st;
+}
+
+/* ---- shards, merge, resume ------------------------------------------------------------------- */
+
+int lv_shard_of(const char *id, int n)
+{
+    if (n <= 1) return 0;
+    return (int)(lv_hash64(LV_HASH64_INIT, id, strlen(id)) % (unsigned long long)n);
+}
+
+lv_status lv_shard_parse(const char *spec, int *k, int *n)
+{
+    char *end;
+    long a = strtol(spec ? spec : "", &end, 10);
+    if (end == spec || *end != '/') return lv_fail(LV_ERR_ARG, "--shard '%s': expected K/N", spec ? spec : "");
+    const char *q = end + 1;
+    long bn = strtol(q, &end, 10);
+    if (end == q || *end || bn < 1 || bn > 1000000 || a < 1 || a > bn)
+        return lv_fail(LV_ERR_ARG, "--shard '%s': expected K/N with 1 <= K <= N", spec);
+    *k = (int)a - 1;
+    *n = (int)bn;
+    return LV_OK;
+}
+
+lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *run_dirs, int n_dirs)
+{
+    memset(out, 0, sizeof *out);
+    lv_preds *in = calloc((size_t)(n_dirs ? n_dirs : 1), sizeof *in);
+    if (!in) return lv_fail(LV_ERR_NOMEM, "merge: out of memory");
+    lv_status st = LV_OK;
+    for (int d = 0; st == LV_OK && d < n_dirs; d++) {
+        char *path = rp_printf("%s/predictions.jsonl", run_dirs[d]);
+        st = path ? lv_preds_load(&in[d], path) : lv_fail(LV_ERR_NOMEM, "merge: out of memory");
+        free(path);
+    }
+    /* every prediction must name a sample of the benchmark */
+    lv_preds ids = {0};
+    for (int i = 0; st == LV_OK && i < b->n; i++)
+        if (!b->samples[i].error) st = lv_preds_add(&ids, b->samples[i].id, NULL, NULL, 0, "{}");
+    if (st == LV_OK) st = lv_preds_index(&ids);
+    for (int d = 0; st == LV_OK && d < n_dirs; d++)
+        for (int i = 0; st == LV_OK && i < in[d].n; i++)
+            if (!lv_preds_find(&ids, in[d].v[i].id))
+                st = lv_fail(LV_ERR_INPUT, "%s/predictions.jsonl: id %s is not in the benchmark %s", run_dirs[d], in[d].v[i].id, b->path);
+    lv_preds_free(&ids);
+    for (int i = 0; st == LV_OK && i < b->n; i++) {
+        const lv_sample *s = &b->samples[i];
+        if (s->error) continue;
+        const lv_pred *pick = NULL;
+        int from = -1;
+        for (int d = 0; d < n_dirs && st == LV_OK; d++) {
+            const lv_pred *q = lv_preds_find(&in[d], s->id);
+            if (!q) continue;
+            if (pick && ((pick->output == NULL) != (q->output == NULL) || (pick->output && strcmp(pick->output, q->output))))
+                st = lv_fail(LV_ERR_INPUT, "merge: id %s has different outputs in %s and %s", s->id, run_dirs[from], run_dirs[d]);
+            if (!pick) { pick = q; from = d; }
+        }
+        if (pick && st == LV_OK) st = lv_preds_add(out, pick->id, pick->output, pick->error, pick->time_ms, pick->line);
+    }
+    for (int d = 0; d < n_dirs; d++) lv_preds_free(&in[d]);
+    free(in);
+    if (st == LV_OK) st = lv_preds_index(out);
+    if (st != LV_OK) lv_preds_free(out);
+    return st;
+}
+
+char *lv_run_fingerprint(const cJSON *run)
+{
+    cJSON *c = cJSON_Duplicate(run, 1);
+    if (!c) return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "fingerprint");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "start_time");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "shard");
+    char *t = cJSON_PrintUnformatted(c);
+    cJSON_Delete(c);
+    if (!t) return NULL;
+    unsigned long long h = lv_hash64(LV_HASH64_INIT, t, strlen(t));
+    free(t);
+    return rp_printf("%016llx", h);
+}
+
+lv_status lv_run_check_resume(const char *dir, const char *fingerprint)
+{
+    char *path = rp_printf("%s/run.json", dir), *buf = NULL;
+    size_t n;
+    if (!path) return lv_fail(LV_ERR_NOMEM, "out of memory");
+    struct stat st_;
+    if (stat(path, &st_) != 0) { free(path); return LV_OK; }
+    lv_status st = rp_read_file(path, &buf, &n);
+    cJSON *o = st == LV_OK ? cJSON_ParseWithLength(buf, n) : NULL;
+    if (st == LV_OK && !o) st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
+    const cJSON *f = o ? cJSON_GetObjectItemCaseSensitive(o, "fingerprint") : NULL;
+    if (st == LV_OK && (!cJSON_IsString(f) || strcmp(f->valuestring, fingerprint)))
+        st = lv_fail(LV_ERR_INPUT,
+                     "%s: fingerprint %s differs from this run's %s (model, benchmark or settings changed); "
+                     "use --force to mix or --overwrite to restart",
+                     path, cJSON_IsString(f) ? f->valuestring : "(none)", fingerprint);
+    cJSON_Delete(o);
+    free(buf);
+    free(path);
+    return st;
+}

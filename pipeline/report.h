@@ -1,0 +1,93 @@
+/* report.h - private to pipeline/: predictions.jsonl -> scores -> summary.json, report.md,
+ * report.html, official exports; shard selection and merge; resume bookkeeping
+ * (docs: /work/shared/spec/benchmarks.md §5).
+ *
+ *   lv_bench (bench_readers.h) + predictions.jsonl --lv_preds_load--> lv_preds
+ *     --lv_score_run--> lv_scoring (per-sample extracted/score/correct + summary JSON)
+ *     --lv_report_write--> RUN_DIR/{summary.json, report.md, report.html}
+ *     --lv_official_export--> RUN_DIR/official/...
+ *
+ * Scores depend only on the samples and the raw outputs, in benchmark order, so a merge of
+ * shard runs gives a summary equal field by field to the unsharded one.
+ */
+#ifndef LV_REPORT_H
+#define LV_REPORT_H
+
+#include <cjson/cJSON.h>
+
+#include "bench_readers.h"
+
+/* One predictions.jsonl line. */
+typedef struct {
+    char  *id;
+    char  *output;       /* raw model text (NULL when the sample failed) */
+    char  *error;        /* why generation failed, or NULL */
+    double time_ms;      /* 0 when absent */
+    char  *line;         /* the line as read (without newline), kept verbatim for merges */
+} lv_pred;
+
+typedef struct {
+    lv_pred *v;          /* [n] in file order */
+    int      n, cap;
+    int      dropped;    /* 1 if a truncated last line was dropped */
+    int     *by_id;      /* [n] indices sorted by id (built by lv_preds_index) */
+} lv_preds;
+
+/* Read a predictions file (a missing file is an empty list). A last line without its newline
+ * or not parsing as JSON is a truncated write and is dropped (dropped = 1); any other bad
+ * line fails with "<file>:<line>: ...". Later duplicates of an id replace earlier ones. */
+lv_status      lv_preds_load(lv_preds *p, const char *path);
+void           lv_preds_free(lv_preds *p);
+/* Append a record (copies everything); line NULL builds {"id", "output"[, "error"]}. */
+lv_status      lv_preds_add(lv_preds *p, const char *id, const char *output, const char *error,
+                            double time_ms, const char *line);
+lv_status      lv_preds_index(lv_preds *p);
+const lv_pred *lv_preds_find(const lv_preds *p, const char *id);   /* after lv_preds_index */
+/* Write the lines, one per record, in the order of p. */
+lv_status      lv_preds_write(const lv_preds *p, const char *path);
+
+typedef struct {
+    const lv_sample *s;
+    const lv_pred   *p;          /* NULL: not done */
+    lv_metric        metric;
+    char            *extracted;  /* parsed answer ("yes", "B", normalized text) or NULL */
+    double           score;      /* 0..1 (captions: CIDEr-D of the image, 0..10) */
+    int              correct;    /* 1/0; -1 for metrics without a right/wrong answer */
+    int              parsed;     /* 0 when the answer could not be extracted (counted wrong) */
+    int              scored;     /* done, has golds and a metric other than none */
+} lv_result;
+
+typedef struct {
+    const lv_bench *b;
+    lv_result      *r;           /* [n] one per sample, benchmark order */
+    int             n;
+    cJSON          *summary;     /* owned; the content of summary.json */
+    char            hash[17];    /* predictions hash (hex FNV-1a 64 of id\toutput\n in order) */
+} lv_scoring;
+
+/* Score every sample that has a prediction. Returned *out: free with lv_scoring_free. */
+lv_status lv_score_run(lv_scoring **out, const lv_bench *b, const lv_preds *p);
+void      lv_scoring_free(lv_scoring *sc);
+/* summary.json, report.md and a self-contained report.html in dir. run_json: the run.json
+ * content to quote in the header (may be NULL). */
+lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *run_json);
+/* dir/official/: MME eval_tool txt per subtask, POPE answers (label order), VQA results json,
+ * COCO caption results json, LLaVA answer jsonl - whichever apply. */
+lv_status lv_official_export(const lv_scoring *sc, const char *dir);
+
+/* A sample belongs to shard k (0-based) of n iff lv_shard_of(id, n) == k: FNV-1a of the id,
+ * so the split is stable under reordering and independent of the file. */
+int       lv_shard_of(const char *id, int n);
+/* "K/N" with 1 <= K <= N -> k = K - 1, n = N. */
+lv_status lv_shard_parse(const char *spec, int *k, int *n);
+/* Union of the predictions of several run dirs, in benchmark order; the same id with two
+ * different outputs is an error; ids unknown to the benchmark are an error. */
+lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *run_dirs, int n_dirs);
+
+/* Hex hash of a run.json object without its "fingerprint", "start_time" and "shard" keys:
+ * equal fingerprints mean predictions can be mixed. malloc'd. */
+char     *lv_run_fingerprint(const cJSON *run);
+/* Resume gate: LV_OK if dir has no run.json or its fingerprint equals `fingerprint`. */
+lv_status lv_run_check_resume(const char *dir, const char *fingerprint);
+
+#endif

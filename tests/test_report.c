@@ -1,0 +1,345 @@
+/* test_report.c - pipeline/report.c: predictions reading (truncated last line), scoring and the
+ * summary blocks on the tiny benchmarks of tests/eval, shard selection + merge equal to the
+ * unsharded summary, the resume fingerprint gate, report files and official exports. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "testutil.h"
+
+static lv_bench *tr_bench(const char *rel, const char *images)
+{
+    lv_bench_params p = lv_bench_default_params();
+    p.image_root = images ? lv_test_path(images) : NULL;
+    lv_bench *b = NULL;
+    ck_assert_msg(lv_bench_load(&b, lv_test_path(rel), &p) == LV_OK, "%s", lv_last_error());
+    return b;
+}
+
+static double tr_num(const cJSON *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *v = o;
+    for (char *k = strtok(buf, "."); k && v; k = strtok(NULL, ".")) v = cJSON_GetObjectItemCaseSensitive(v, k);
+    ck_assert_msg(cJSON_IsNumber(v), "summary has no number at %s", path);
+    return v->valuedouble;
+}
+
+#define NEAR(a, b) ck_assert_msg(fabs((a) - (b)) < 1e-9, "%s = %.12g, want %.12g", #a, (double)(a), (double)(b))
+
+START_TEST(test_preds_truncated)
+{
+    lv_preds p;
+    ck_assert_int_eq(lv_preds_load(&p, lv_test_path("tests/eval/runs/native/predictions.jsonl")), LV_OK);
+    ck_assert_int_eq(p.n, 8);
+    ck_assert_int_eq(p.dropped, 1);
+    const lv_pred *r = lv_preds_find(&p, "yn1");
+    ck_assert_str_eq(r->output, "Yes");                       /* the truncated "No" is not used */
+    r = lv_preds_find(&p, "free1");
+    ck_assert_ptr_null(r->output);
+    ck_assert_str_eq(r->error, "image decode failed");
+    ck_assert_ptr_null(lv_preds_find(&p, "nope"));
+    lv_preds_free(&p);
+
+    const char *dir = lv_test_tmpdir();
+    const char *bad = lv_test_join(dir, "bad.jsonl");
+    const char *text = "{\"id\":\"a\",\"output\":\"x\"}\n{oops\n{\"id\":\"b\"}\n";
+    lv_test_write_file(bad, text, strlen(text));
+    ck_assert_int_eq(lv_preds_load(&p, bad), LV_ERR_FORMAT);
+    ck_assert_msg(strstr(lv_last_error(), "bad.jsonl:2: not valid JSON"), "%s", lv_last_error());
+    ck_assert_int_eq(lv_preds_load(&p, lv_test_join(dir, "absent.jsonl")), LV_OK);  /* fresh run */
+    ck_assert_int_eq(p.n, 0);
+    lv_preds_free(&p);
+}
+END_TEST
+
+START_TEST(test_score_native)
+{
+    lv_bench *b = tr_bench("tests/eval/native", NULL);
+    lv_preds p;
+    ck_assert_int_eq(lv_preds_load(&p, lv_test_path("tests/eval/runs/native/predictions.jsonl")), LV_OK);
+    lv_scoring *sc;
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const cJSON *s = sc->summary;
+    NEAR(tr_num(s, "counts.total"), 16);
+    NEAR(tr_num(s, "counts.done"), 8);
+    NEAR(tr_num(s, "counts.scored"), 7);
+    NEAR(tr_num(s, "counts.unparsed"), 1);
+    NEAR(tr_num(s, "counts.read_errors"), 8);
+    NEAR(tr_num(s, "counts.generation_errors"), 1);
+    /* yn1 right, yn2 wrong, alias1 unparsed; mc1 right; 7 VQA 1.0; anls1 1 - 1/11 */
+    NEAR(tr_num(s, "overall.correct"), 4);
+    NEAR(tr_num(s, "overall.score"), 100.0 * (1 + 0 + 0 + 1 + 1 + (1 - 1.0 / 11)) / 6);
+    NEAR(tr_num(s, "categories.color.score"), 100.0 * 2 / 3);
+    NEAR(tr_num(s, "yesno.tp"), 1);
+    NEAR(tr_num(s, "yesno.other"), 1);
+    NEAR(tr_num(s, "captions.images"), 1);
+    NEAR(tr_num(s, "vqa.accuracy"), 100.0);
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(s, "circular"));
+    ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(s, "mme"));
+    for (int i = 0; i < sc->n; i++)
+        if (sc->r[i].s->id && !strcmp(sc->r[i].s->id, "mc1")) ck_assert_str_eq(sc->r[i].extracted, "B");
+    NEAR(tr_num(s, "timing.p50_ms"), 110.25);
+    lv_scoring_free(sc);
+    lv_preds_free(&p);
+    lv_bench_free(b);
+}
+END_TEST
+
+START_TEST(test_score_mme)
+{
+    lv_bench *b = tr_bench("tests/eval/mme", NULL);
+    lv_preds p;
+    ck_assert_int_eq(lv_preds_load(&p, lv_test_path("tests/eval/runs/mme/predictions.jsonl")), LV_OK);
+    lv_scoring *sc;
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const cJSON *s = sc->summary;
+    /* existence: 2 of 3 right (one line of the file is broken), images 1 of 2 -> 66.67 + 50 */
+    NEAR(tr_num(s, "mme.subtasks.existence.acc"), 200.0 / 3);
+    NEAR(tr_num(s, "mme.subtasks.existence.acc_plus"), 50.0);
+    NEAR(tr_num(s, "mme.subtasks.artwork.score"), 200.0);
+    /* "I think so" is "other" under the official first-4-chars rule */
+    NEAR(tr_num(s, "mme.subtasks.code_reasoning.acc"), 50.0);
+    NEAR(tr_num(s, "mme.subtasks.code_reasoning.acc_plus"), 0.0);
+    NEAR(tr_num(s, "mme.perception"), 200.0 / 3 + 50.0 + 200.0);
+    NEAR(tr_num(s, "mme.cognition"), 50.0);
+    NEAR(tr_num(s, "counts.unparsed"), 1);
+    lv_scoring_free(sc);
+    lv_preds_free(&p);
+    lv_bench_free(b);
+}
+END_TEST
+
+START_TEST(test_score_pope_mmbench)
+{
+    lv_bench *b = tr_bench("tests/eval/pope", "tests/eval/coco/val2014");
+    lv_preds p = {0};
+    /* random split: labels y n y n; answers y y n n, the last one "not" -> no */
+    ck_assert_int_eq(lv_preds_add(&p, "random/1", "Yes.", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_add(&p, "random/2", "NO", NULL, 0, NULL), LV_OK);   /* POPE rule: yes */
+    ck_assert_int_eq(lv_preds_add(&p, "random/3", "There is no person.", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_add(&p, "random/4", "It is not there", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_add(&p, "adversarial/1", "no", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_index(&p), LV_OK);
+    lv_scoring *sc;
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const cJSON *s = sc->summary;
+    NEAR(tr_num(s, "pope.random.accuracy"), 0.5);
+    NEAR(tr_num(s, "pope.random.precision"), 0.5);
+    NEAR(tr_num(s, "pope.random.recall"), 0.5);
+    NEAR(tr_num(s, "pope.random.yes_ratio"), 0.5);
+    NEAR(tr_num(s, "pope.adversarial.accuracy"), 1.0);
+    NEAR(tr_num(s, "pope.mean_accuracy"), 0.75);
+    lv_scoring_free(sc);
+    lv_preds_free(&p);
+    lv_bench_free(b);
+
+    b = tr_bench("tests/eval/mmbench_dev.tsv", NULL);
+    const char *ids[] = {"1", "1000001", "2000001", "3000001", "2"};
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(lv_preds_add(&p, ids[i], i == 4 ? "A. yes" : "B", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_index(&p), LV_OK);
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    s = sc->summary;
+    /* benchmarks.md §6.8: always "B" is right on the original row only -> circular 0 for that
+     * question; question 2 right -> 1 of 2 */
+    NEAR(tr_num(s, "circular.questions"), 2);
+    NEAR(tr_num(s, "circular.accuracy"), 50.0);
+    NEAR(tr_num(s, "circular.vanilla_row_accuracy"), 40.0);
+    NEAR(tr_num(s, "circular.categories.animals"), 0.0);
+    NEAR(tr_num(s, "circular.l2_categories.reasoning"), 100.0);
+    lv_scoring_free(sc);
+    lv_preds_free(&p);
+    lv_bench_free(b);
+}
+END_TEST
+
+static void tr_write_run(const char *dir, const char *shard)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON *bj = cJSON_AddObjectToObject(r, "benchmark");
+    cJSON_AddStringToObject(bj, "path", lv_test_path("tests/eval/native"));
+    cJSON_AddNumberToObject(r, "seed", 0);
+    if (shard) cJSON_AddStringToObject(r, "shard", shard);
+    char *fp = lv_run_fingerprint(r);
+    cJSON_AddStringToObject(r, "fingerprint", fp);
+    char *t = cJSON_Print(r);
+    lv_test_write_file(lv_test_join(dir, "run.json"), t, strlen(t));
+    free(t);
+    free(fp);
+    cJSON_Delete(r);
+}
+
+START_TEST(test_shard_merge)
+{
+    lv_bench *b = tr_bench("tests/eval/native", NULL);
+    lv_preds all;
+    ck_assert_int_eq(lv_preds_load(&all, lv_test_path("tests/eval/runs/native/predictions.jsonl")), LV_OK);
+    const int N = 3;
+    char dirs[3][512];
+    const char *dp[3];
+    lv_preds sh[3];
+    memset(sh, 0, sizeof sh);
+    int count[3] = {0, 0, 0};
+    for (int i = 0; i < all.n; i++) {
+        int k = lv_shard_of(all.v[i].id, N);
+        ck_assert(k >= 0 && k < N);
+        ck_assert_int_eq(k, lv_shard_of(all.v[i].id, N));  /* deterministic */
+        count[k]++;
+        /* shards are written in reverse order: merge must restore benchmark order */
+        ck_assert_int_eq(lv_preds_add(&sh[k], all.v[i].id, all.v[i].output, all.v[i].error, all.v[i].time_ms, all.v[i].line), LV_OK);
+    }
+    ck_assert_int_eq(count[0] + count[1] + count[2], 8);
+    for (int k = 0; k < N; k++) {
+        snprintf(dirs[k], sizeof dirs[k], "%s/shard%d", lv_test_tmpdir(), k + 1);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dirs[k]);
+        ck_assert_int_eq(system(cmd), 0);
+        char spec[16];
+        snprintf(spec, sizeof spec, "%d/%d", k + 1, N);
+        tr_write_run(dirs[k], spec);
+        lv_preds rev = {0};
+        for (int i = sh[k].n - 1; i >= 0; i--)
+            ck_assert_int_eq(lv_preds_add(&rev, sh[k].v[i].id, sh[k].v[i].output, sh[k].v[i].error, sh[k].v[i].time_ms, sh[k].v[i].line), LV_OK);
+        ck_assert_int_eq(lv_preds_write(&rev, lv_test_join(dirs[k], "predictions.jsonl")), LV_OK);
+        lv_preds_free(&rev);
+        lv_preds_free(&sh[k]);
+        dp[k] = dirs[k];
+    }
+    lv_preds merged;
+    ck_assert_msg(lv_preds_merge(&merged, b, dp, N) == LV_OK, "%s", lv_last_error());
+    ck_assert_int_eq(merged.n, 8);
+    lv_scoring *a, *m;
+    ck_assert_int_eq(lv_score_run(&a, b, &all), LV_OK);
+    ck_assert_int_eq(lv_score_run(&m, b, &merged), LV_OK);
+    char *ja = cJSON_Print(a->summary), *jm = cJSON_Print(m->summary);
+    ck_assert_str_eq(ja, jm);   /* field by field, hash included */
+    free(ja);
+    free(jm);
+    lv_scoring_free(a);
+    lv_scoring_free(m);
+    lv_preds_free(&merged);
+
+    /* the same id with a different output in two shards is refused */
+    lv_preds x = {0};
+    ck_assert_int_eq(lv_preds_add(&x, "yn1", "No", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_write(&x, lv_test_join(dirs[lv_shard_of("yn1", N) == 0 ? 1 : 0], "predictions.jsonl")), LV_OK);
+    lv_preds_free(&x);
+    ck_assert_int_eq(lv_preds_merge(&merged, b, dp, N), LV_ERR_INPUT);
+    ck_assert_msg(strstr(lv_last_error(), "id yn1 has different outputs"), "%s", lv_last_error());
+    /* an id the benchmark does not have is refused */
+    ck_assert_int_eq(lv_preds_add(&x, "ghost", "x", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_write(&x, lv_test_join(dirs[0], "predictions.jsonl")), LV_OK);
+    lv_preds_free(&x);
+    ck_assert_int_eq(lv_preds_merge(&merged, b, dp, N), LV_ERR_INPUT);
+    ck_assert_msg(strstr(lv_last_error(), "id ghost is not in the benchmark"), "%s", lv_last_error());
+
+    int k, n;
+    ck_assert_int_eq(lv_shard_parse("2/3", &k, &n), LV_OK);
+    ck_assert_int_eq(k, 1);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(lv_shard_parse("4/3", &k, &n), LV_ERR_ARG);
+    ck_assert_int_eq(lv_shard_parse("0/3", &k, &n), LV_ERR_ARG);
+    ck_assert_int_eq(lv_shard_parse("1-3", &k, &n), LV_ERR_ARG);
+    lv_preds_free(&all);
+    lv_bench_free(b);
+}
+END_TEST
+
+START_TEST(test_resume_fingerprint)
+{
+    cJSON *r = cJSON_Parse("{\"model\":\"m\",\"seed\":0,\"start_time\":\"t1\",\"shard\":\"1/2\"}");
+    cJSON *r2 = cJSON_Parse("{\"model\":\"m\",\"seed\":0,\"start_time\":\"t2\"}");
+    cJSON *r3 = cJSON_Parse("{\"model\":\"m\",\"seed\":1,\"start_time\":\"t1\"}");
+    char *f1 = lv_run_fingerprint(r), *f2 = lv_run_fingerprint(r2), *f3 = lv_run_fingerprint(r3);
+    ck_assert_str_eq(f1, f2);        /* start time and shard do not matter */
+    ck_assert_str_ne(f1, f3);        /* the seed does */
+    const char *dir = lv_test_join(lv_test_tmpdir(), "");
+    ck_assert_int_eq(lv_run_check_resume(lv_test_tmpdir(), f1), LV_OK);   /* no run.json yet */
+    char *t = NULL;
+    ck_assert(asprintf(&t, "{\"fingerprint\":\"%s\"}", f1) > 0);
+    lv_test_write_file(lv_test_join(lv_test_tmpdir(), "run.json"), t, strlen(t));
+    ck_assert_int_eq(lv_run_check_resume(lv_test_tmpdir(), f1), LV_OK);
+    ck_assert_int_eq(lv_run_check_resume(lv_test_tmpdir(), f3), LV_ERR_INPUT);
+    ck_assert_msg(strstr(lv_last_error(), "run.json: fingerprint"), "%s", lv_last_error());
+    (void)dir;
+    free(t);
+    free(f1);
+    free(f2);
+    free(f3);
+    cJSON_Delete(r);
+    cJSON_Delete(r2);
+    cJSON_Delete(r3);
+}
+END_TEST
+
+START_TEST(test_report_files)
+{
+    lv_bench *b = tr_bench("tests/eval/native", NULL);
+    lv_preds p;
+    ck_assert_int_eq(lv_preds_load(&p, lv_test_path("tests/eval/runs/native/predictions.jsonl")), LV_OK);
+    lv_scoring *sc;
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const char *dir = lv_test_join(lv_test_tmpdir(), "report");
+    ck_assert_int_eq(lv_report_write(sc, dir, NULL), LV_OK);
+    ck_assert_int_eq(lv_official_export(sc, dir), LV_OK);
+    char *html = lv_test_read_file(lv_test_join(dir, "report.html"), NULL);
+    char *md = lv_test_read_file(lv_test_join(dir, "report.md"), NULL);
+    char *js = lv_test_read_file(lv_test_join(dir, "summary.json"), NULL);
+    char *ans = lv_test_read_file(lv_test_join(dir, "official/answers_llava.jsonl"), NULL);
+    ck_assert(html && md && js && ans);
+    ck_assert(strstr(html, "<svg") && strstr(html, "data:image/png;base64,"));
+    ck_assert(strstr(html, "Yes, it is blue."));
+    ck_assert(!strstr(html, "<script"));
+    ck_assert(strstr(md, "## Categories") && strstr(md, "| color | 3 | 3 | 3 | 2 | 0 | 66.67 |"));
+    ck_assert(strstr(js, sc->hash));
+    ck_assert(strstr(ans, "\"question_id\":7"));
+    free(html);
+    free(md);
+    free(js);
+    free(ans);
+    lv_scoring_free(sc);
+    lv_preds_free(&p);
+    lv_bench_free(b);
+
+    /* VQA results json: [{question_id, answer}] with the normalized answer */
+    b = tr_bench("tests/eval/vqav2/v2_OpenEnded_mscoco_val2014_questions.json", "tests/eval/coco/val2014");
+    lv_preds q = {0};
+    ck_assert_int_eq(lv_preds_add(&q, "421", "Two.", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_add(&q, "420", "Dark red", NULL, 0, NULL), LV_OK);
+    ck_assert_int_eq(lv_preds_index(&q), LV_OK);
+    ck_assert_int_eq(lv_score_run(&sc, b, &q), LV_OK);
+    NEAR(tr_num(sc->summary, "vqa.accuracy"), 100.0);
+    NEAR(tr_num(sc->summary, "categories.number.score"), 100.0);
+    const char *d2 = lv_test_join(lv_test_tmpdir(), "vqa");
+    ck_assert_int_eq(lv_official_export(sc, d2), LV_OK);
+    char *v = lv_test_read_file(lv_test_join(d2, "official/vqa_results.json"), NULL);
+    ck_assert_str_eq(v, "[{\"question_id\":420,\"answer\":\"dark red\"},{\"question_id\":421,\"answer\":\"2\"}]");
+    free(v);
+    lv_scoring_free(sc);
+    lv_preds_free(&q);
+    lv_bench_free(b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("all");
+    tcase_add_test(tc, test_preds_truncated);
+    tcase_add_test(tc, test_score_native);
+    tcase_add_test(tc, test_score_mme);
+    tcase_add_test(tc, test_score_pope_mmbench);
+    tcase_add_test(tc, test_shard_merge);
+    tcase_add_test(tc, test_resume_fingerprint);
+    tcase_add_test(tc, test_report_files);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
