@@ -6,7 +6,7 @@
  *  - seeded runs identical with 1 and 2 threads;
  *  - `lladav dump` run with each fixture's own CLI args (images too) against the whole file;
  *  - a request longer than T_max is an error.
- * Skips (exit 77, with the reason) only when the fixture directory is missing. */
+ * Skips (exit 77, with the reason) only when a fixture directory is missing. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -71,11 +71,22 @@ static void tl_forward_ref(const lv_llada_dir *d, const float *x, int T, int V, 
     free(wf); free(h); free(n); free(q); free(k); free(v); free(a); free(g); free(u);
 }
 
-static void tl_need_models(void)
+/* Called from main() before the (forked) tests: exit 77 with the reason when a fixture
+ * directory of helper "reference" is missing. */
+static void tl_need_fixtures(void)
 {
-    DIR *dir = opendir(lv_test_path("tests/fixtures/models/tiny-f32"));
-    if (!dir) lv_test_skip("tests/fixtures/models/tiny-f32 missing (helper reference's tiny models)");
-    closedir(dir);
+    static const char *dirs[] = {"tests/fixtures/models/tiny-f32", "tests/fixtures/models/tiny-olmo",
+                                 "tests/fixtures/models/tiny-bf16-sharded",
+                                 "tests/fixtures/models/tiny-f16-pad", "tests/fixtures/ref"};
+    for (int i = 0; i < 5; i++) {
+        DIR *dir = opendir(lv_test_path(dirs[i]));
+        if (!dir) {
+            char why[256];
+            snprintf(why, sizeof why, "%s missing (tiny models and parity fixtures of tests/reference)", dirs[i]);
+            lv_test_skip(why);
+        }
+        closedir(dir);
+    }
 }
 
 START_TEST(test_forward_matches_ref_kernels)
@@ -261,7 +272,7 @@ START_TEST(test_fixture_parity)
 {
     const char *dirp = lv_test_path("tests/fixtures/ref");
     DIR *dir = opendir(dirp);
-    if (!dir) lv_test_skip("tests/fixtures/ref missing (helper reference's parity fixtures)");
+    ck_assert_ptr_nonnull(dir);
     char stems[64][512];
     int n = 0;
     struct dirent *e;
@@ -340,7 +351,7 @@ START_TEST(test_cli_dump_all_fixtures)
 {
     const char *dirp = lv_test_path("tests/fixtures/ref");
     DIR *dir = opendir(dirp);
-    if (!dir) lv_test_skip("tests/fixtures/ref missing (helper reference's parity fixtures)");
+    ck_assert_ptr_nonnull(dir);
     const char *out = lv_test_join(lv_test_tmpdir(), "dump.safetensors");
     struct dirent *e;
     int checked = 0;
@@ -371,7 +382,7 @@ END_TEST
 
 int main(void)
 {
-    tl_need_models();
+    tl_need_fixtures();
     Suite *s = suite_create("llada");
     TCase *tc = tcase_create("llada");
     tcase_set_timeout(tc, 300);
