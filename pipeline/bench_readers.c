@@ -8,6 +8,8 @@
  */
 #include "bench_readers.h"
 
+#include "eval_text.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -99,17 +101,6 @@ static char *rd_strndup(const char *s, size_t n)
 
 static char *rd_strdup(const char *s) { return s ? rd_strndup(s, strlen(s)) : NULL; }
 
-static char *rd_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *rd_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
-    va_end(ap);
-    return s;
-}
-
 static int rd_is_dir(const char *p)
 {
     struct stat st;
@@ -132,27 +123,6 @@ static int rd_ends_with(const char *s, const char *suf)
 {
     size_t n = strlen(s), m = strlen(suf);
     return n >= m && !strcasecmp(s + n - m, suf);
-}
-
-static lv_status rd_read_file(const char *path, char **buf, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) { fclose(f); return lv_fail(LV_ERR_IO, "%s: cannot seek", path); }
-    long len = ftell(f);
-    rewind(f);
-    if (len < 0) { fclose(f); return lv_fail(LV_ERR_IO, "%s: cannot tell its size", path); }
-    *buf = malloc((size_t)len + 1);
-    if (!*buf) { fclose(f); return lv_fail(LV_ERR_NOMEM, "%s: out of memory for %ld bytes", path, len); }
-    size_t got = fread(*buf, 1, (size_t)len, f);
-    fclose(f);
-    if (got != (size_t)len) {
-        free(*buf);
-        return lv_fail(LV_ERR_IO, "%s: short read (%zu of %ld bytes)", path, got, len);
-    }
-    (*buf)[len] = 0;
-    *n = (size_t)len;
-    return LV_OK;
 }
 
 int lv_bench_path_ok(const char *rel)
@@ -226,8 +196,8 @@ static void rd_sample_error(lv_bench *b, lv_sample *s, const char *file, const c
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     if (s->error) return;
-    s->error = s->line ? rd_printf("%s:%d: %s", file, s->line, why) : rd_printf("%s: %s", file, why);
-    if (!s->id) s->id = rd_printf("line:%d", s->line);
+    s->error = s->line ? lv_strfmt("%s:%d: %s", file, s->line, why) : lv_strfmt("%s: %s", file, why);
+    if (!s->id) s->id = lv_strfmt("line:%d", s->line);
     b->n_errors++;
 }
 
@@ -243,7 +213,7 @@ static int rd_push(char ***arr, int *n, const char *v, size_t len)
 
 static int rd_push_image(lv_sample *s, const char *root, const char *rel)
 {
-    char *p = root && *root ? rd_printf("%s/%s", root, rel) : rd_strdup(rel);
+    char *p = root && *root ? lv_strfmt("%s/%s", root, rel) : rd_strdup(rel);
     if (!p) return 0;
     int ok = rd_push(&s->images, &s->n_images, p, strlen(p));
     free(p);
@@ -256,8 +226,8 @@ static char *rd_json_text(const cJSON *v)
     if (cJSON_IsString(v)) return rd_strdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d > -1e15 && d < 1e15) return rd_printf("%lld", (long long)d);
-        return rd_printf("%.17g", d);
+        if (d == (double)(long long)d && d > -1e15 && d < 1e15) return lv_strfmt("%lld", (long long)d);
+        return lv_strfmt("%.17g", d);
     }
     if (cJSON_IsBool(v)) return rd_strdup(cJSON_IsTrue(v) ? "yes" : "no");
     return NULL;
@@ -290,7 +260,7 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
     const cJSON *v = rd_get(o, "id", "question_id");
     char *id = v ? rd_json_text(v) : NULL;
     if (!id || !*id) { free(id); rd_sample_error(b, s, f, "missing or empty \"id\" (or \"question_id\")"); return; }
-    s->id = c->id_prefix ? rd_printf("%s%s", c->id_prefix, id) : rd_strdup(id);
+    s->id = c->id_prefix ? lv_strfmt("%s%s", c->id_prefix, id) : rd_strdup(id);
     free(id);
     if (!s->id) { RD_OOM(b, s, f); return; }
     if ((v = rd_get(o, "question", "text"))) {
@@ -396,7 +366,7 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
                 return;
             }
             free(s->golds[g]);
-            s->golds[g] = rd_printf("%c", 'A' + k);
+            s->golds[g] = lv_strfmt("%c", 'A' + k);
         }
     }
     if (s->type == LV_QTYPE_YESNO)
@@ -439,7 +409,7 @@ static lv_status rd_manifest(lv_bench *b, const char *path)
 {
     char *buf;
     size_t n;
-    LV_TRY(rd_read_file(path, &buf, &n));
+    LV_TRY(lv_file_read(path, &buf, &n));
     cJSON *o = cJSON_ParseWithLength(buf, n);
     free(buf);
     if (!cJSON_IsObject(o)) {
@@ -456,7 +426,7 @@ static lv_status rd_manifest(lv_bench *b, const char *path)
         if (!cJSON_IsString(v) || !lv_bench_path_ok(v->valuestring)) {
             st = lv_fail(LV_ERR_FORMAT, "%s: image_root must be a relative path inside the folder", path);
         } else {
-            char *r = rd_printf("%s/%s", b->root, v->valuestring);
+            char *r = lv_strfmt("%s/%s", b->root, v->valuestring);
             free(b->root);
             b->root = r;
         }
@@ -512,10 +482,10 @@ static lv_status rd_manifest(lv_bench *b, const char *path)
 
 static lv_status rd_native(lv_bench *b, const char *path, const lv_bench_params *p, size_t max_line)
 {
-    char *qpath = rd_is_dir(path) ? rd_printf("%s/questions.jsonl", path) : rd_strdup(path);
+    char *qpath = rd_is_dir(path) ? lv_strfmt("%s/questions.jsonl", path) : rd_strdup(path);
     if (!qpath) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
     if (rd_is_dir(path)) {
-        char *m = rd_printf("%s/benchmark.json", path);
+        char *m = lv_strfmt("%s/benchmark.json", path);
         lv_status st = m && rd_is_file(m) ? rd_manifest(b, m) : LV_OK;
         free(m);
         if (st != LV_OK) { free(qpath); return st; }
@@ -526,7 +496,7 @@ static lv_status rd_native(lv_bench *b, const char *path, const lv_bench_params 
     }
     char *buf;
     size_t n;
-    lv_status st = rd_read_file(qpath, &buf, &n);
+    lv_status st = lv_file_read(qpath, &buf, &n);
     if (st == LV_OK) {
         rd_line_ctx c = {qpath, b->root, NULL, NULL, -1};
         st = rd_jsonl(b, buf, n, &c, max_line);
@@ -577,9 +547,9 @@ static char *rd_pope_split(const char *file)
 
 static lv_status rd_pope_file(lv_bench *b, const char *file, int prefix_ids, size_t max_line)
 {
-    char *buf, *split = rd_pope_split(file), *prefix = split ? rd_printf("%s/", split) : NULL;
+    char *buf, *split = rd_pope_split(file), *prefix = split ? lv_strfmt("%s/", split) : NULL;
     size_t n;
-    lv_status st = split && prefix ? rd_read_file(file, &buf, &n) : lv_fail(LV_ERR_NOMEM, "%s: out of memory", file);
+    lv_status st = split && prefix ? lv_file_read(file, &buf, &n) : lv_fail(LV_ERR_NOMEM, "%s: out of memory", file);
     if (st == LV_OK) {
         rd_line_ctx c = {file, b->root, split, prefix_ids ? prefix : NULL, LV_QTYPE_YESNO};
         st = rd_jsonl(b, buf, n, &c, max_line);
@@ -599,7 +569,7 @@ static lv_status rd_pope(lv_bench *b, const char *path, size_t max_line)
     LV_TRY(rd_list_dir(path, rd_is_pope_name, &names, &n));
     lv_status st = n ? LV_OK : lv_fail(LV_ERR_FORMAT, "%s: no coco_pope_*.json files", path);
     for (int i = 0; st == LV_OK && i < n; i++) {
-        char *f = rd_printf("%s/%s", path, names[i]);
+        char *f = lv_strfmt("%s/%s", path, names[i]);
         st = f ? rd_pope_file(b, f, 1, max_line) : lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
         free(f);
     }
@@ -617,10 +587,10 @@ static char *rd_mme_base(const char *path, int txt)
     for (int level = 0; level < 2; level++) {
         const char *subs[] = {"", "MME_Benchmark", "MME_Benchmark_release_version"};
         for (int k = level == 0 ? 0 : 1; k < (level == 0 ? 1 : 3); k++) {
-            char *base = k ? rd_printf("%s/%s", path, subs[k]) : rd_strdup(path);
+            char *base = k ? lv_strfmt("%s/%s", path, subs[k]) : rd_strdup(path);
             int found = 0;
             for (int t = 0; base && t < 14 && !found; t++) {
-                char *q = txt ? rd_printf("%s/%s.txt", base, lv_mme_subtasks[t]) : rd_printf("%s/%s", base, lv_mme_subtasks[t]);
+                char *q = txt ? lv_strfmt("%s/%s.txt", base, lv_mme_subtasks[t]) : lv_strfmt("%s/%s", base, lv_mme_subtasks[t]);
                 found = q && (txt ? rd_is_file(q) : rd_is_dir(q));
                 free(q);
             }
@@ -643,30 +613,30 @@ static char *rd_mme_question(const char *q, size_t n)
 
 static lv_status rd_mme_task(lv_bench *b, const char *base, const char *task)
 {
-    char *qa = rd_printf("%s/%s/questions_answers_YN", base, task);
+    char *qa = lv_strfmt("%s/%s/questions_answers_YN", base, task);
     char *imgdir = NULL, *txtdir = NULL;
     if (!qa) return lv_fail(LV_ERR_NOMEM, "mme: out of memory");
     if (rd_is_dir(qa)) {   /* split layout */
         txtdir = qa;
-        imgdir = rd_printf("%s/images", task);
+        imgdir = lv_strfmt("%s/images", task);
     } else {               /* flat layout */
         free(qa);
-        txtdir = rd_printf("%s/%s", base, task);
+        txtdir = lv_strfmt("%s/%s", base, task);
         imgdir = rd_strdup(task);
     }
     char **names = NULL;
     int n = 0;
     lv_status st = txtdir && imgdir ? rd_list_dir(txtdir, rd_is_txt, &names, &n) : lv_fail(LV_ERR_NOMEM, "mme: out of memory");
     for (int i = 0; st == LV_OK && i < n; i++) {
-        char *file = rd_printf("%s/%s", txtdir, names[i]), *buf = NULL;
+        char *file = lv_strfmt("%s/%s", txtdir, names[i]), *buf = NULL;
         size_t len = 0, stem_n = strlen(names[i]) - 4;
         char *stem = rd_strndup(names[i], stem_n);
         if (!file || !stem) { free(file); free(stem); st = lv_fail(LV_ERR_NOMEM, "mme: out of memory"); break; }
-        lv_status rs = rd_read_file(file, &buf, &len);
+        lv_status rs = lv_file_read(file, &buf, &len);
         /* the image next to it: .jpg (perception) or .png (cognition) */
-        char *img = rd_printf("%s/%s/%s.jpg", b->root, imgdir, stem), *rel = NULL;
+        char *img = lv_strfmt("%s/%s/%s.jpg", b->root, imgdir, stem), *rel = NULL;
         if (img && !rd_is_file(img)) {
-            char *png = rd_printf("%s/%s/%s.png", b->root, imgdir, stem);
+            char *png = lv_strfmt("%s/%s/%s.png", b->root, imgdir, stem);
             if (png && rd_is_file(png)) { free(img); img = png; } else free(png);
         }
         rel = img ? rd_strdup(img + strlen(b->root) + 1) : NULL;
@@ -680,10 +650,10 @@ static lv_status rd_mme_task(lv_bench *b, const char *base, const char *task)
             if (ee > p) {
                 lv_sample *s = rd_new_sample(b, line);
                 if (!s) { st = lv_fail(LV_ERR_NOMEM, "mme: out of memory"); break; }
-                s->id = rd_printf("%s/%s/%d", task, stem, k++);
+                s->id = lv_strfmt("%s/%s/%d", task, stem, k++);
                 s->type = LV_QTYPE_YESNO;
                 s->category = rd_strdup(task);
-                s->group = rd_printf("%s/%s", task, stem);
+                s->group = lv_strfmt("%s/%s", task, stem);
                 const char *tab = memchr(buf + p, '\t', ee - p);
                 if (!tab) rd_sample_error(b, s, file, "expected 'question<TAB>Yes|No'");
                 else {
@@ -704,7 +674,7 @@ static lv_status rd_mme_task(lv_bench *b, const char *base, const char *task)
         if (rs != LV_OK) {
             lv_sample *s = rd_new_sample(b, 0);
             if (s) {
-                s->id = rd_printf("%s/%s", task, stem);
+                s->id = lv_strfmt("%s/%s", task, stem);
                 rd_sample_error(b, s, file, "cannot be read");
             }
         }
@@ -728,7 +698,7 @@ static lv_status rd_mme(lv_bench *b, const char *path)
     b->root = base;
     b->yn_rule = LV_YNRULE_MME;
     for (int t = 0; t < 14; t++) {
-        char *d = rd_printf("%s/%s", base, lv_mme_subtasks[t]);
+        char *d = lv_strfmt("%s/%s", base, lv_mme_subtasks[t]);
         int have = d && rd_is_dir(d);
         free(d);
         if (have) LV_TRY(rd_mme_task(b, base, lv_mme_subtasks[t]));
@@ -748,10 +718,10 @@ static lv_status rd_mme_txt(lv_bench *b, const char *path)
     lv_status st = LV_OK;
     for (int t = 0; st == LV_OK && t < 14; t++) {
         const char *task = lv_mme_subtasks[t];
-        char *file = rd_printf("%s/%s.txt", base, task), *buf = NULL;
+        char *file = lv_strfmt("%s/%s.txt", base, task), *buf = NULL;
         size_t len;
         if (!file || !rd_is_file(file)) { free(file); continue; }
-        st = rd_read_file(file, &buf, &len);
+        st = lv_file_read(file, &buf, &len);
         int line = 0, q = 0;
         for (size_t p = 0; st == LV_OK && p < len;) {
             size_t e = p;
@@ -772,16 +742,16 @@ static lv_status rd_mme_txt(lv_bench *b, const char *path)
                 }
                 s->type = LV_QTYPE_YESNO;
                 s->category = rd_strdup(task);
-                s->group = rd_printf("%s/pair%d", task, q / 2);
+                s->group = lv_strfmt("%s/pair%d", task, q / 2);
                 if (nf < 4) {
-                    s->id = rd_printf("%s/%d", task, q);
+                    s->id = lv_strfmt("%s/%d", task, q);
                     rd_sample_error(b, s, file, "expected image<TAB>question<TAB>gt<TAB>response");
                 } else {
                     size_t stem = fl[0];
                     for (size_t i = 0; i < fl[0]; i++)
                         if (f[0][i] == '.') stem = i;
                     char *st_ = rd_strndup(f[0], stem), *gold = rd_strndup(f[2], fl[2]);
-                    s->id = rd_printf("%s/%s/%d", task, st_ ? st_ : "", q % 2);
+                    s->id = lv_strfmt("%s/%s/%d", task, st_ ? st_ : "", q % 2);
                     free(st_);
                     s->question = rd_mme_question(f[1], fl[1]);
                     s->output = rd_strndup(f[3], fl[3]);
@@ -791,7 +761,7 @@ static lv_status rd_mme_txt(lv_bench *b, const char *path)
                         for (char *g = gold; *g; g++) *g = (char)tolower((unsigned char)*g);
                         if (!rd_push(&s->golds, &s->n_golds, gold, strlen(gold))) RD_OOM(b, s, file);
                         if (img && lv_bench_path_ok(img)) {
-                            char *rel = rd_printf("%s/%s", task, img);
+                            char *rel = lv_strfmt("%s/%s", task, img);
                             if (!rel || !rd_push_image(s, base, rel)) RD_OOM(b, s, file);
                             free(rel);
                         }
@@ -815,7 +785,7 @@ static cJSON *rd_json_file(const char *path, lv_status *st)
 {
     char *buf;
     size_t n;
-    *st = rd_read_file(path, &buf, &n);
+    *st = lv_file_read(path, &buf, &n);
     if (*st != LV_OK) return NULL;
     cJSON *o = cJSON_ParseWithLength(buf, n);
     free(buf);
@@ -859,7 +829,7 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
         char **names = NULL;
         int n = 0;
         if (dir && rd_list_dir(*dir ? dir : ".", rd_is_ann_name, &names, &n) == LV_OK && n == 1)
-            ann_path = rd_printf("%s%s", dir, names[0]);
+            ann_path = lv_strfmt("%s%s", dir, names[0]);
         rd_free_list(names, n);
         free(dir);
         if (!ann_path) return lv_fail(LV_ERR_ARG, "%s: VQAv2 questions need their annotations file (give it explicitly)", path);
@@ -934,7 +904,7 @@ static lv_status rd_textvqa(lv_bench *b, const char *path, const cJSON *j)
             continue;
         }
         s->question = rd_strdup(q->valuestring);
-        char *rel = rd_printf("%s.jpg", im->valuestring);
+        char *rel = lv_strfmt("%s.jpg", im->valuestring);
         if (rel) rd_image_or_error(b, s, path, rel);
         free(rel);
         cJSON_ArrayForEach(a, rd_get(e, "answers", NULL)) {
@@ -994,7 +964,7 @@ static lv_status rd_karpathy(lv_bench *b, const char *path, const cJSON *j, cons
         s->type = LV_QTYPE_CAPTION;
         s->id = id ? rd_json_text(id) : NULL;
         if (!s->id || !cJSON_IsString(fn)) { rd_sample_error(b, s, path, "image %d: needs cocoid and filename", line); continue; }
-        char *rel = cJSON_IsString(fp) ? rd_printf("%s/%s", fp->valuestring, fn->valuestring) : rd_strdup(fn->valuestring);
+        char *rel = cJSON_IsString(fp) ? lv_strfmt("%s/%s", fp->valuestring, fn->valuestring) : rd_strdup(fn->valuestring);
         if (rel) rd_image_or_error(b, s, path, rel);
         free(rel);
         cJSON_ArrayForEach(sent, rd_get(e, "sentences", NULL)) {
@@ -1070,7 +1040,7 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
 {
     char *buf;
     size_t n;
-    LV_TRY(rd_read_file(path, &buf, &n));
+    LV_TRY(lv_file_read(path, &buf, &n));
     rd_row hdr = {0}, row = {0};
     int ok, line = 1, lines_after = 0;
     size_t i = rd_tsv_row(buf, n, 0, &hdr, &ok, &lines_after);
@@ -1123,13 +1093,13 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
         const char *g = RD_CELL(C_GINDEX);
         char *end;
         long long iv = strtoll(s->id, &end, 10);
-        s->group = g ? rd_strdup(g) : (*end == 0 ? rd_printf("%lld", iv % 1000000) : rd_strdup(s->id));
+        s->group = g ? rd_strdup(g) : (*end == 0 ? lv_strfmt("%lld", iv % 1000000) : rd_strdup(s->id));
         const char *img = RD_CELL(C_IMAGE), *ip = RD_CELL(C_IMAGE_PATH);
         if (img && strlen(img) > 64) {
             if (lv_base64_decode(img, strlen(img), &s->image_bytes, &s->n_image_bytes) != LV_OK)
                 rd_sample_error(b, s, path, "index %s: image cell is not base64", s->id);
         } else if (img) {
-            s->meta = rd_printf("{\"image_ref\":\"%s\"}", img);  /* resolved after the whole file */
+            s->meta = lv_strfmt("{\"image_ref\":\"%s\"}", img);  /* resolved after the whole file */
         } else if (ip) {
             rd_image_or_error(b, s, path, ip);
         }
@@ -1183,7 +1153,7 @@ static int rd_first_line_pope(const char *path)
 static const char *rd_detect(const char *path)
 {
     if (rd_is_dir(path)) {
-        char *q = rd_printf("%s/questions.jsonl", path);
+        char *q = lv_strfmt("%s/questions.jsonl", path);
         int native = q && rd_is_file(q);
         free(q);
         if (native) return "native";
@@ -1320,45 +1290,22 @@ void lv_bench_free(lv_bench *b)
 
 /* ---- prompts ------------------------------------------------------------------------------- */
 
-static int rd_cat(char **o, size_t *n, size_t *cap, const char *s, size_t m)
-{
-    if (*n + m + 1 > *cap) {
-        size_t c = *cap ? *cap : 256;
-        while (c < *n + m + 1) c *= 2;
-        char *q = realloc(*o, c);
-        if (!q) return 0;
-        *o = q;
-        *cap = c;
-    }
-    memcpy(*o + *n, s, m);
-    *n += m;
-    (*o)[*n] = 0;
-    return 1;
-}
-
 char *lv_bench_prompt(const lv_bench *b, const lv_sample *s)
 {
     if (s->prompt) return rd_strdup(s->prompt);
     const char *t = b->templates[s->type] ? b->templates[s->type] : lv_bench_default_template(s->type);
-    char *o = NULL;
-    size_t n = 0, cap = 0;
-    int ok = rd_cat(&o, &n, &cap, "", 0);
-    for (const char *p = t; ok && *p;) {
-        const char *q = s->question ? s->question : "", *h = s->hint ? s->hint : "";
-        if (!strncmp(p, "{question}", 10)) { ok = rd_cat(&o, &n, &cap, q, strlen(q)); p += 10; }
-        else if (!strncmp(p, "{hint}", 6)) { ok = rd_cat(&o, &n, &cap, h, strlen(h)); p += 6; }
+    const char *q = s->question ? s->question : "", *h = s->hint ? s->hint : "";
+    lv_text o = {0};
+    for (const char *p = t; *p;) {
+        if (!strncmp(p, "{question}", 10)) { lv_text_puts(&o, q); p += 10; }
+        else if (!strncmp(p, "{hint}", 6)) { lv_text_puts(&o, h); p += 6; }
         else if (!strncmp(p, "{hint_line}", 11)) {
-            if (*h) ok = rd_cat(&o, &n, &cap, h, strlen(h)) && rd_cat(&o, &n, &cap, "\n", 1);
+            if (*h) lv_text_printf(&o, "%s\n", h);
             p += 11;
         } else if (!strncmp(p, "{choices}", 9)) {
-            for (int i = 0; ok && i < s->n_choices; i++) {
-                char head[8];
-                int hl = snprintf(head, sizeof head, "%s%c. ", i ? "\n" : "", 'A' + i);
-                ok = rd_cat(&o, &n, &cap, head, (size_t)hl) && rd_cat(&o, &n, &cap, s->choices[i], strlen(s->choices[i]));
-            }
+            for (int i = 0; i < s->n_choices; i++) lv_text_printf(&o, "%s%c. %s", i ? "\n" : "", 'A' + i, s->choices[i]);
             p += 9;
-        } else { ok = rd_cat(&o, &n, &cap, p, 1); p++; }
+        } else lv_text_putc(&o, *p++);
     }
-    if (!ok) { free(o); return NULL; }
-    return o;
+    return lv_text_take(&o);
 }

@@ -17,27 +17,15 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "eval_text.h"
 #include "report.h"
 
 static cJSON *ev_read_json(const char *path, lv_status *st)
 {
-    FILE *f = fopen(path, "rb");
-    *st = LV_OK;
-    if (!f) { *st = lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *q = realloc(buf, cap);
-            if (!q) { free(buf); fclose(f); *st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); return NULL; }
-            buf = q;
-        }
-        size_t got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (!got) break;
-    }
-    fclose(f);
+    char *buf;
+    size_t n;
+    *st = lv_file_read(path, &buf, &n);
+    if (*st != LV_OK) return NULL;
     cJSON *o = cJSON_ParseWithLength(buf, n);
     free(buf);
     if (!o) *st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);

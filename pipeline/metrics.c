@@ -3,6 +3,8 @@
  * the point of these functions is to reproduce published numbers. */
 #include "metrics.h"
 
+#include "eval_text.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,39 +14,6 @@
 #include <strings.h>
 
 /* ---- small string helpers ---------------------------------------------------------------- */
-
-/* A growable byte buffer; out of memory sets oom and keeps the buffer consistent. */
-typedef struct {
-    char  *p;
-    size_t n, cap;
-    int    oom;
-} mt_buf;
-
-static void mt_put(mt_buf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void mt_putc(mt_buf *b, char c) { mt_put(b, &c, 1); }
-
-/* The buffer as a malloc'd C string ("" when empty), NULL on out of memory. */
-static char *mt_take(mt_buf *b)
-{
-    if (b->oom) { free(b->p); return NULL; }
-    if (!b->p) return calloc(1, 1);
-    return b->p;
-}
 
 static char *mt_strdup(const char *s)
 {
@@ -325,11 +294,11 @@ int lv_mc_mmmu(const char *response, const char *const *choices, int n)
         while (b < e && response[b] == *c) b++;
         while (e > b && response[e - 1] == *c) e--;
     }
-    mt_buf rb = {0};
-    mt_putc(&rb, ' ');
-    mt_put(&rb, response + b, e - b);
-    mt_putc(&rb, ' ');
-    char *r = mt_take(&rb);
+    lv_text rb = {0};
+    lv_text_putc(&rb, ' ');
+    lv_text_put(&rb, response + b, e - b);
+    lv_text_putc(&rb, ' ');
+    char *r = lv_text_take(&rb);
     if (!r) return -1;
     int cand[26], nc = 0, brack = 0, index_ans = 1;
     char pat[8];
@@ -477,14 +446,14 @@ char *lv_vqa_normalize(const char *answer)
     if (!answer) answer = "";
     /* EvalAIAnswerProcessor.word_tokenize: lower, drop ',' and '?', "'s" -> " 's", strip;
      * then newlines and tabs become spaces and the text is stripped again */
-    mt_buf a = {0};
+    lv_text a = {0};
     for (const char *p = answer; *p; p++) {
         char c = (char)tolower((unsigned char)*p);
         if (c == ',' || c == '?') continue;
-        if (c == '\'' && tolower((unsigned char)p[1]) == 's') { mt_put(&a, " 's", 3); p++; continue; }
-        mt_putc(&a, c == '\n' || c == '\t' ? ' ' : c);
+        if (c == '\'' && tolower((unsigned char)p[1]) == 's') { lv_text_put(&a, " 's", 3); p++; continue; }
+        lv_text_putc(&a, c == '\n' || c == '\t' ? ' ' : c);
     }
-    char *t = mt_take(&a);
+    char *t = lv_text_take(&a);
     if (!t) return NULL;
     size_t b, e;
     mt_trim(t, strlen(t), &b, &e);
@@ -498,22 +467,22 @@ char *lv_vqa_normalize(const char *answer)
         char sp1[3] = {*q, ' ', 0}, sp2[3] = {' ', *q, 0};
         keep_or_del[(unsigned char)*q] = (strstr(t, sp1) || strstr(t, sp2)) ? 'd' : 's';
     }
-    mt_buf o = {0};
+    lv_text o = {0};
     int periods = 0;
     for (char *p = t; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (keep_or_del[c] == 'd') continue;
-        if (keep_or_del[c] == 's') { mt_putc(&o, ' '); continue; }
+        if (keep_or_del[c] == 's') { lv_text_putc(&o, ' '); continue; }
         /* PERIOD_STRIP.sub("", text, re.UNICODE): re.UNICODE lands in the count slot, so at
          * most 32 periods not followed by a digit are deleted */
         if (c == '.' && !isdigit((unsigned char)p[1]) && periods < 32) { periods++; continue; }
-        mt_putc(&o, (char)c);
+        lv_text_putc(&o, (char)c);
     }
     free(t);
-    t = mt_take(&o);
+    t = lv_text_take(&o);
     if (!t) return NULL;
     /* process_digit_article: number words, articles, contractions; words joined by a space */
-    mt_buf w = {0};
+    lv_text w = {0};
     for (char *p = t; *p;) {
         while (*p && mt_space(*p)) p++;
         if (!*p) break;
@@ -528,13 +497,13 @@ char *lv_vqa_normalize(const char *answer)
         if (strcmp(word, "a") && strcmp(word, "an") && strcmp(word, "the")) {
             for (size_t k = 0; k < sizeof mt_contractions / sizeof *mt_contractions; k++)
                 if (!strcmp(word, mt_contractions[k][0])) { word = mt_contractions[k][1]; break; }
-            if (w.n) mt_putc(&w, ' ');
-            mt_put(&w, word, strlen(word));
+            if (w.n) lv_text_putc(&w, ' ');
+            lv_text_put(&w, word, strlen(word));
         }
         *p = save;
     }
     free(t);
-    return mt_take(&w);
+    return lv_text_take(&w);
 }
 
 double lv_vqa_accuracy(const char *pred, const char *const *golds, int n)
@@ -938,15 +907,15 @@ static int mt_ptb_dropped(const char *t, size_t n)
     return 1;
 }
 
-static void mt_ptb_emit(mt_buf *o, const char *t, size_t n)
+static void mt_ptb_emit(lv_text *o, const char *t, size_t n)
 {
     if (!n || mt_ptb_dropped(t, n)) return;
-    if (o->n) mt_putc(o, ' ');
-    mt_put(o, t, n);
+    if (o->n) lv_text_putc(o, ' ');
+    lv_text_put(o, t, n);
 }
 
 /* One word without leading/trailing punctuation: split clitics off its end. */
-static void mt_ptb_word(mt_buf *o, const char *w, size_t n)
+static void mt_ptb_word(lv_text *o, const char *w, size_t n)
 {
     static const char *const cl[] = {"n't", "'s", "'m", "'d", "'re", "'ve", "'ll"};
     for (int k = 0; k < 7; k++) {
@@ -962,7 +931,7 @@ static void mt_ptb_word(mt_buf *o, const char *w, size_t n)
 
 char *lv_ptb_tokenize(const char *text)
 {
-    mt_buf o = {0};
+    lv_text o = {0};
     char *s = mt_lower(text ? text : "");
     if (!s) return NULL;
     for (char *p = s; *p;) {
@@ -988,7 +957,7 @@ char *lv_ptb_tokenize(const char *text)
         mt_ptb_word(&o, w, (size_t)(e - w));
     }
     free(s);
-    return mt_take(&o);
+    return lv_text_take(&o);
 }
 
 /* ---- captions: n-gram tables --------------------------------------------------------------- */

@@ -6,6 +6,8 @@
  */
 #include "report.h"
 
+#include "eval_text.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -26,44 +28,6 @@ static char *rp_strdup(const char *s)
     return p;
 }
 
-static char *rp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *rp_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
-    va_end(ap);
-    return s;
-}
-
-static lv_status rp_read_file(const char *path, char **buf, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *b = malloc(cap);
-    while (b) {
-        if (len + 1 >= cap) {
-            char *q = realloc(b, cap * 2);
-            if (!q) { free(b); b = NULL; break; }
-            b = q;
-            cap *= 2;
-        }
-        size_t got = fread(b + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!b) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
-    if (err) { free(b); return lv_fail(LV_ERR_IO, "%s: read error", path); }
-    b[len] = 0;
-    *buf = b;
-    *n = len;
-    return LV_OK;
-}
-
 static lv_status rp_mkdir(const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return lv_fail(LV_ERR_IO, "%s: cannot create folder: %s", dir, strerror(errno));
@@ -73,7 +37,7 @@ static lv_status rp_mkdir(const char *dir)
 /* Write text to dir/name through a temporary file and a rename, so readers never see half. */
 static lv_status rp_write(const char *dir, const char *name, const char *text, size_t n)
 {
-    char *path = rp_printf("%s/%s", dir, name), *tmp = rp_printf("%s/.%s.tmp", dir, name);
+    char *path = lv_strfmt("%s/%s", dir, name), *tmp = lv_strfmt("%s/.%s.tmp", dir, name);
     lv_status st = LV_OK;
     if (!path || !tmp) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
     FILE *f = st == LV_OK ? fopen(tmp, "wb") : NULL;
@@ -90,69 +54,31 @@ static lv_status rp_write(const char *dir, const char *name, const char *text, s
     return st;
 }
 
-/* A growable text buffer with printf. */
-typedef struct {
-    char  *p;
-    size_t n, cap;
-    int    oom;
-} rp_buf;
-
-static void rp_put(rp_buf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) { b->oom = 1; return; }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void rp_puts(rp_buf *b, const char *s) { rp_put(b, s, strlen(s)); }
-
-static void rp_pf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rp_pf(rp_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0) { b->oom = 1; return; }
-    rp_put(b, s, (size_t)n);
-    free(s);
-}
-
 /* HTML-escaped text. */
-static void rp_html(rp_buf *b, const char *s)
+static void rp_html(lv_text *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': rp_puts(b, "&lt;"); break;
-        case '>': rp_puts(b, "&gt;"); break;
-        case '&': rp_puts(b, "&amp;"); break;
-        case '"': rp_puts(b, "&quot;"); break;
-        case '\'': rp_puts(b, "&#39;"); break;
-        default: rp_put(b, s, 1);
+        case '<': lv_text_puts(b, "&lt;"); break;
+        case '>': lv_text_puts(b, "&gt;"); break;
+        case '&': lv_text_puts(b, "&amp;"); break;
+        case '"': lv_text_puts(b, "&quot;"); break;
+        case '\'': lv_text_puts(b, "&#39;"); break;
+        default: lv_text_put(b, s, 1);
         }
     }
 }
 
 /* Markdown table cell: one line, pipes escaped, cut at max bytes. */
-static void rp_md(rp_buf *b, const char *s, size_t max)
+static void rp_md(lv_text *b, const char *s, size_t max)
 {
     size_t k = 0;
     for (; s && *s && k < max; s++, k++) {
-        if (*s == '|') rp_puts(b, "\\|");
-        else if (*s == '\n' || *s == '\r' || *s == '\t') rp_puts(b, " ");
-        else rp_put(b, s, 1);
+        if (*s == '|') lv_text_puts(b, "\\|");
+        else if (*s == '\n' || *s == '\r' || *s == '\t') lv_text_puts(b, " ");
+        else lv_text_put(b, s, 1);
     }
-    if (s && *s) rp_puts(b, "…");
+    if (s && *s) lv_text_puts(b, "…");
 }
 
 /* ---- predictions ------------------------------------------------------------------------------ */
@@ -251,8 +177,8 @@ static char *rp_json_id(const cJSON *v)
     if (cJSON_IsString(v)) return rp_strdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && fabs(d) < 1e15) return rp_printf("%lld", (long long)d);
-        return rp_printf("%.17g", d);
+        if (d == (double)(long long)d && fabs(d) < 1e15) return lv_strfmt("%lld", (long long)d);
+        return lv_strfmt("%.17g", d);
     }
     return NULL;
 }
@@ -264,7 +190,7 @@ lv_status lv_preds_load(lv_preds *p, const char *path)
     if (stat(path, &st_) != 0 && errno == ENOENT) return lv_preds_index(p);
     char *buf;
     size_t n;
-    LV_TRY(rp_read_file(path, &buf, &n));
+    LV_TRY(lv_file_read(path, &buf, &n));
     lv_status st = LV_OK;
     int line = 0;
     for (size_t i = 0; st == LV_OK && i < n;) {
@@ -310,14 +236,14 @@ lv_status lv_preds_load(lv_preds *p, const char *path)
 
 lv_status lv_preds_write(const lv_preds *p, const char *path)
 {
-    rp_buf b = {0};
+    lv_text b = {0};
     for (int i = 0; i < p->n; i++) {
-        rp_puts(&b, p->v[i].line);
-        rp_puts(&b, "\n");
+        lv_text_puts(&b, p->v[i].line);
+        lv_text_puts(&b, "\n");
     }
     if (b.oom) { free(b.p); return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); }
     const char *slash = strrchr(path, '/');
-    char *dir = slash ? rp_printf("%.*s", (int)(slash - path), path) : rp_strdup(".");
+    char *dir = slash ? lv_strfmt("%.*s", (int)(slash - path), path) : rp_strdup(".");
     lv_status st = dir ? rp_write(dir, slash ? slash + 1 : path, b.p ? b.p : "", b.n) : lv_fail(LV_ERR_NOMEM, "out of memory");
     free(dir);
     free(b.p);
@@ -332,7 +258,7 @@ static char *rp_trim_dup(const char *s)
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
-    return rp_printf("%.*s", (int)n, s);
+    return lv_strfmt("%.*s", (int)n, s);
 }
 
 static void rp_score_one(const lv_bench *b, lv_result *r)
@@ -354,7 +280,7 @@ static void rp_score_one(const lv_bench *b, lv_result *r)
         const char *const *ch = (const char *const *)s->choices;
         int k = b->mc_rule == LV_MCRULE_MMMU ? lv_mc_mmmu(out, ch, s->n_choices) : lv_mc_can_infer(out, ch, s->n_choices);
         r->parsed = k >= 0;
-        if (k >= 0) r->extracted = rp_printf("%c", 'A' + k);
+        if (k >= 0) r->extracted = lv_strfmt("%c", 'A' + k);
         r->correct = k >= 0 && k == lv_mc_gold_index(golds[0], s->n_choices);
         break;
     }
@@ -383,7 +309,7 @@ static void rp_score_one(const lv_bench *b, lv_result *r)
         if (lv_mmmu_open_parse(out, &mp) == LV_OK) {
             r->correct = lv_mmmu_open_correct(&mp, golds, s->n_golds);
             if (mp.n_strs) r->extracted = rp_strdup(mp.strs[0]);
-            else if (mp.n_nums) r->extracted = rp_printf("%g", mp.nums[0]);
+            else if (mp.n_nums) r->extracted = lv_strfmt("%g", mp.nums[0]);
             lv_mmmu_pred_free(&mp);
         } else r->correct = 0;
         break;
@@ -800,7 +726,7 @@ static const char *rp_mime(const unsigned char *p, size_t n)
     return NULL;
 }
 
-static void rp_base64(rp_buf *b, const unsigned char *p, size_t n)
+static void rp_base64(lv_text *b, const unsigned char *p, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char q[4];
@@ -810,7 +736,7 @@ static void rp_base64(rp_buf *b, const unsigned char *p, size_t n)
         q[1] = tab[v >> 12 & 63];
         q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
         q[3] = i + 2 < n ? tab[v & 63] : '=';
-        rp_put(b, q, 4);
+        lv_text_put(b, q, 4);
     }
 }
 
@@ -827,16 +753,16 @@ static char *rp_relpath(const char *from, const char *to)
         i++;
     }
     if (!a[i] && b[i] == '/') common = i;
-    rp_buf o = {0};
+    lv_text o = {0};
     for (const char *p = a + common; *p; p++)
-        if (*p == '/') rp_puts(&o, "../");
-    rp_puts(&o, b + common + 1);
+        if (*p == '/') lv_text_puts(&o, "../");
+    lv_text_puts(&o, b + common + 1);
     return o.oom ? (free(o.p), NULL) : o.p;
 }
 
 /* The thumbnail of a sample: embedded bytes (data URI) when small, else a relative link.
  * Decoding and shrinking large images is left to the vision library (hook: replace this). */
-static void rp_thumb(rp_buf *h, const lv_sample *s, const char *dir)
+static void rp_thumb(lv_text *h, const lv_sample *s, const char *dir)
 {
     const unsigned char *bytes = s->image_bytes;
     size_t n = s->n_image_bytes;
@@ -845,58 +771,58 @@ static void rp_thumb(rp_buf *h, const lv_sample *s, const char *dir)
     if (!bytes && s->n_images) {
         struct stat st;
         if (stat(s->images[0], &st) == 0 && (size_t)st.st_size <= RP_EMBED_MAX &&
-            rp_read_file(s->images[0], &file, &fn) == LV_OK) {
+            lv_file_read(s->images[0], &file, &fn) == LV_OK) {
             bytes = (const unsigned char *)file;
             n = fn;
         }
     }
     const char *mime = bytes ? rp_mime(bytes, n) : NULL;
     if (mime && n <= RP_EMBED_MAX) {
-        rp_pf(h, "<img class=\"th\" alt=\"\" src=\"data:%s;base64,", mime);
+        lv_text_printf(h, "<img class=\"th\" alt=\"\" src=\"data:%s;base64,", mime);
         rp_base64(h, bytes, n);
-        rp_puts(h, "\">");
+        lv_text_puts(h, "\">");
     } else if (s->n_images) {
         char *rel = rp_relpath(dir, s->images[0]);
-        rp_puts(h, "<a href=\"");
+        lv_text_puts(h, "<a href=\"");
         rp_html(h, rel ? rel : s->images[0]);
-        rp_puts(h, "\">image</a>");
+        lv_text_puts(h, "\">image</a>");
         free(rel);
-    } else rp_puts(h, "<span class=\"dim\">no image</span>");
+    } else lv_text_puts(h, "<span class=\"dim\">no image</span>");
     free(file);
 }
 
-static void rp_sample_row_md(rp_buf *m, const lv_result *r)
+static void rp_sample_row_md(lv_text *m, const lv_result *r)
 {
     char gold[512];
-    rp_pf(m, "| %s | ", r->metric == LV_METRIC_CAPTION ? "" : rp_failed(r) ? "✗" : "✓");
+    lv_text_printf(m, "| %s | ", r->metric == LV_METRIC_CAPTION ? "" : rp_failed(r) ? "✗" : "✓");
     rp_md(m, r->s->id, 60);
-    rp_puts(m, " | ");
+    lv_text_puts(m, " | ");
     rp_md(m, r->s->question ? r->s->question : "", 80);
-    rp_puts(m, " | ");
+    lv_text_puts(m, " | ");
     rp_md(m, rp_gold_text(r->s, gold, sizeof gold), 60);
-    rp_puts(m, " | ");
+    lv_text_puts(m, " | ");
     rp_md(m, r->extracted ? r->extracted : "(unparsed)", 40);
-    rp_puts(m, " | ");
+    lv_text_puts(m, " | ");
     rp_md(m, r->p->output ? r->p->output : (r->p->error ? r->p->error : ""), 100);
-    rp_puts(m, " |\n");
+    lv_text_puts(m, " |\n");
 }
 
-static void rp_sample_html(rp_buf *h, const lv_result *r, const char *dir)
+static void rp_sample_html(lv_text *h, const lv_result *r, const char *dir)
 {
     char gold[1024];
-    rp_pf(h, "<tr class=\"%s\"><td>", rp_failed(r) ? "bad" : "good");
+    lv_text_printf(h, "<tr class=\"%s\"><td>", rp_failed(r) ? "bad" : "good");
     rp_thumb(h, r->s, dir);
-    rp_puts(h, "</td><td><b>");
+    lv_text_puts(h, "</td><td><b>");
     rp_html(h, r->s->id);
-    rp_puts(h, "</b><br>");
+    lv_text_puts(h, "</b><br>");
     rp_html(h, r->s->question ? r->s->question : "");
-    rp_puts(h, "</td><td>");
+    lv_text_puts(h, "</td><td>");
     rp_html(h, rp_gold_text(r->s, gold, sizeof gold));
-    rp_puts(h, "</td><td>");
+    lv_text_puts(h, "</td><td>");
     rp_html(h, r->extracted ? r->extracted : "(unparsed)");
-    rp_puts(h, "</td><td><pre>");
+    lv_text_puts(h, "</td><td><pre>");
     rp_html(h, r->p->output ? r->p->output : (r->p->error ? r->p->error : ""));
-    rp_pf(h, "</pre></td><td>%.3g</td></tr>\n", r->score);
+    lv_text_printf(h, "</pre></td><td>%.3g</td></tr>\n", r->score);
 }
 
 #define RP_FAILS_PER_CATEGORY 3
@@ -918,93 +844,93 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     const cJSON *s = sc->summary, *counts = cJSON_GetObjectItemCaseSensitive(s, "counts"),
                 *overall = cJSON_GetObjectItemCaseSensitive(s, "overall"),
                 *cats = cJSON_GetObjectItemCaseSensitive(s, "categories"), *c;
-    rp_buf m = {0}, h = {0};
+    lv_text m = {0}, h = {0};
     const char *name = sc->b->name ? sc->b->name : "benchmark";
     /* report.md */
-    rp_pf(&m, "# %s — lladav evaluation\n\n", name);
-    rp_pf(&m, "- format: %s, path: %s\n", sc->b->format, sc->b->path);
-    rp_pf(&m, "- samples: %.0f total, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors, %.0f missing\n",
+    lv_text_printf(&m, "# %s — lladav evaluation\n\n", name);
+    lv_text_printf(&m, "- format: %s, path: %s\n", sc->b->format, sc->b->path);
+    lv_text_printf(&m, "- samples: %.0f total, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors, %.0f missing\n",
           rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
           rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), rp_num(counts, "missing"));
-    rp_pf(&m, "- predictions hash: %s\n", sc->hash);
+    lv_text_printf(&m, "- predictions hash: %s\n", sc->hash);
     const cJSON *model = run_json ? cJSON_GetObjectItemCaseSensitive(run_json, "model") : NULL;
-    if (cJSON_IsString(model)) rp_pf(&m, "- model: %s\n", model->valuestring);
+    if (cJSON_IsString(model)) lv_text_printf(&m, "- model: %s\n", model->valuestring);
     char sbuf[32];
-    rp_pf(&m, "\n## Overall\n\n| n | scored | correct | score |\n|---|---|---|---|\n| %.0f | %.0f | %.0f | %s |\n",
+    lv_text_printf(&m, "\n## Overall\n\n| n | scored | correct | score |\n|---|---|---|---|\n| %.0f | %.0f | %.0f | %s |\n",
           rp_num(overall, "n"), rp_num(overall, "scored"), rp_num(overall, "correct"), rp_score_str(overall, sbuf, sizeof sbuf));
     const cJSON *mme = cJSON_GetObjectItemCaseSensitive(s, "mme");
     if (mme) {
-        rp_pf(&m, "\n## MME\n\nPerception %.2f, Cognition %.2f, total %.2f\n\n| subtask | acc | acc+ | score |\n|---|---|---|---|\n",
+        lv_text_printf(&m, "\n## MME\n\nPerception %.2f, Cognition %.2f, total %.2f\n\n| subtask | acc | acc+ | score |\n|---|---|---|---|\n",
               rp_num(mme, "perception"), rp_num(mme, "cognition"), rp_num(mme, "total"));
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(mme, "subtasks"))
-            rp_pf(&m, "| %s | %.2f | %.2f | %.2f |\n", c->string, rp_num(c, "acc"), rp_num(c, "acc_plus"), rp_num(c, "score"));
+            lv_text_printf(&m, "| %s | %.2f | %.2f | %.2f |\n", c->string, rp_num(c, "acc"), rp_num(c, "acc_plus"), rp_num(c, "score"));
     }
     const cJSON *pope = cJSON_GetObjectItemCaseSensitive(s, "pope");
     if (pope) {
-        rp_puts(&m, "\n## POPE\n\n| split | accuracy | precision | recall | F1 | yes-ratio |\n|---|---|---|---|---|---|\n");
+        lv_text_puts(&m, "\n## POPE\n\n| split | accuracy | precision | recall | F1 | yes-ratio |\n|---|---|---|---|---|---|\n");
         cJSON_ArrayForEach(c, pope)
             if (cJSON_IsObject(c))
-                rp_pf(&m, "| %s | %.4f | %.4f | %.4f | %.4f | %.4f |\n", c->string, rp_num(c, "accuracy"),
+                lv_text_printf(&m, "| %s | %.4f | %.4f | %.4f | %.4f | %.4f |\n", c->string, rp_num(c, "accuracy"),
                       rp_num(c, "precision"), rp_num(c, "recall"), rp_num(c, "f1"), rp_num(c, "yes_ratio"));
-        rp_pf(&m, "\nmean F1 %.4f, mean accuracy %.4f\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
+        lv_text_printf(&m, "\nmean F1 %.4f, mean accuracy %.4f\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
     }
     const cJSON *circ = cJSON_GetObjectItemCaseSensitive(s, "circular");
     if (circ)
-        rp_pf(&m, "\n## Circular multiple choice\n\n%.0f questions (%.0f rows): circular accuracy %.2f, row accuracy %.2f\n",
+        lv_text_printf(&m, "\n## Circular multiple choice\n\n%.0f questions (%.0f rows): circular accuracy %.2f, row accuracy %.2f\n",
               rp_num(circ, "questions"), rp_num(circ, "rows"), rp_num(circ, "accuracy"), rp_num(circ, "vanilla_row_accuracy"));
     const cJSON *caps = cJSON_GetObjectItemCaseSensitive(s, "captions");
     if (caps)
-        rp_pf(&m, "\n## Captions\n\n| BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | ROUGE-L | CIDEr-D |\n|---|---|---|---|---|---|\n"
+        lv_text_printf(&m, "\n## Captions\n\n| BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | ROUGE-L | CIDEr-D |\n|---|---|---|---|---|---|\n"
                   "| %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n",
               rp_num(caps, "bleu_1"), rp_num(caps, "bleu_2"), rp_num(caps, "bleu_3"), rp_num(caps, "bleu_4"),
               rp_num(caps, "rouge_l"), rp_num(caps, "cider_d"));
     const cJSON *yn = cJSON_GetObjectItemCaseSensitive(s, "yesno");
     if (yn)
-        rp_pf(&m, "\n## Yes/no confusion\n\n| | pred yes | pred no/other |\n|---|---|---|\n| gold yes | %.0f | %.0f |\n"
+        lv_text_printf(&m, "\n## Yes/no confusion\n\n| | pred yes | pred no/other |\n|---|---|---|\n| gold yes | %.0f | %.0f |\n"
                   "| gold no | %.0f | %.0f |\n\n%.0f answers were neither yes nor no.\n",
               rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
-    rp_puts(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |\n|---|---|---|---|---|---|---|\n");
+    lv_text_puts(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |\n|---|---|---|---|---|---|---|\n");
     cJSON_ArrayForEach(c, cats) {
-        rp_puts(&m, "| ");
+        lv_text_puts(&m, "| ");
         rp_md(&m, c->string, 60);
-        rp_pf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |\n", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
+        lv_text_printf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |\n", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
               rp_num(c, "correct"), rp_num(c, "unparsed"), rp_score_str(c, sbuf, sizeof sbuf));
     }
     int shown = 0;
     for (int i = 0; i < sc->n && shown < 10; i++) {
         const lv_result *r = &sc->r[i];
         if (!r->scored || r->parsed) continue;
-        if (!shown++) rp_puts(&m, "\n## Unparsed outputs (first 10)\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
+        if (!shown++) lv_text_puts(&m, "\n## Unparsed outputs (first 10)\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
         rp_sample_row_md(&m, r);
     }
     /* report.html */
-    rp_puts(&h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    lv_text_puts(&h, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
     rp_html(&h, name);
-    rp_puts(&h, " — lladav</title>\n<style>body{font-family:sans-serif;margin:24px;color:#222}"
+    lv_text_puts(&h, " — lladav</title>\n<style>body{font-family:sans-serif;margin:24px;color:#222}"
                 "table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:4px 8px;"
                 "vertical-align:top;text-align:left}th{background:#f0f0f0}.num{text-align:right}"
                 ".th{width:96px;max-height:128px;object-fit:contain}tr.bad td:first-child{border-left:4px solid #c33}"
                 "tr.good td:first-child{border-left:4px solid #3a3}pre{white-space:pre-wrap;margin:0;max-width:420px}"
                 ".dim{color:#888}h2{margin-top:28px}</style></head><body>\n<h1>");
     rp_html(&h, name);
-    rp_puts(&h, " <span class=\"dim\">lladav evaluation</span></h1>\n<p>format ");
+    lv_text_puts(&h, " <span class=\"dim\">lladav evaluation</span></h1>\n<p>format ");
     rp_html(&h, sc->b->format);
-    rp_pf(&h, " &middot; %.0f samples, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors"
+    lv_text_printf(&h, " &middot; %.0f samples, %.0f done, %.0f scored, %.0f unparsed, %.0f read errors, %.0f generation errors"
               " &middot; predictions hash <code>%s</code></p>\n",
           rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
           rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), sc->hash);
-    rp_pf(&h, "<h2>Overall score: %s</h2>\n", rp_score_str(overall, sbuf, sizeof sbuf));
+    lv_text_printf(&h, "<h2>Overall score: %s</h2>\n", rp_score_str(overall, sbuf, sizeof sbuf));
     if (mme)
-        rp_pf(&h, "<p>MME perception <b>%.2f</b>, cognition <b>%.2f</b>, total <b>%.2f</b></p>\n",
+        lv_text_printf(&h, "<p>MME perception <b>%.2f</b>, cognition <b>%.2f</b>, total <b>%.2f</b></p>\n",
               rp_num(mme, "perception"), rp_num(mme, "cognition"), rp_num(mme, "total"));
-    if (pope) rp_pf(&h, "<p>POPE mean F1 <b>%.4f</b>, mean accuracy <b>%.4f</b></p>\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
-    if (circ) rp_pf(&h, "<p>Circular accuracy <b>%.2f</b> over %.0f questions</p>\n", rp_num(circ, "accuracy"), rp_num(circ, "questions"));
+    if (pope) lv_text_printf(&h, "<p>POPE mean F1 <b>%.4f</b>, mean accuracy <b>%.4f</b></p>\n", rp_num(pope, "mean_f1"), rp_num(pope, "mean_accuracy"));
+    if (circ) lv_text_printf(&h, "<p>Circular accuracy <b>%.2f</b> over %.0f questions</p>\n", rp_num(circ, "accuracy"), rp_num(circ, "questions"));
     if (caps)
-        rp_pf(&h, "<p>BLEU-4 <b>%.4f</b>, ROUGE-L <b>%.4f</b>, CIDEr-D <b>%.4f</b></p>\n", rp_num(caps, "bleu_4"),
+        lv_text_printf(&h, "<p>BLEU-4 <b>%.4f</b>, ROUGE-L <b>%.4f</b>, CIDEr-D <b>%.4f</b></p>\n", rp_num(caps, "bleu_4"),
               rp_num(caps, "rouge_l"), rp_num(caps, "cider_d"));
     /* bar chart: one bar per category, score 0..100 */
     int ncat = cJSON_GetArraySize(cats), row = 22, lw = 200, bw = 400;
-    rp_pf(&h, "<h2>Per category</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">\n",
+    lv_text_printf(&h, "<h2>Per category</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">\n",
           lw + bw + 70, row * ncat + 24);
     int k = 0;
     cJSON_ArrayForEach(c, cats) {
@@ -1013,44 +939,44 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         double w = v / 100.0 * bw;
         if (w < 0) w = 0;
         if (w > bw) w = bw;
-        rp_pf(&h, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", lw - 6, k * row + 15);
+        lv_text_printf(&h, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", lw - 6, k * row + 15);
         rp_html(&h, c->string);
-        rp_pf(&h, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eee\"/>"
+        lv_text_printf(&h, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eee\"/>"
                   "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4a7bd0\"/>"
                   "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%s</text>\n",
               lw, k * row + 3, bw, row - 6, lw, k * row + 3, w, row - 6, lw + w + 4, k * row + 15,
               rp_score_str(c, sbuf, sizeof sbuf));
         k++;
     }
-    rp_pf(&h, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
+    lv_text_printf(&h, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
               "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">0</text>"
               "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">100</text></svg>\n",
           lw, lw, row * ncat, lw, row * ncat + 16, lw + bw, row * ncat + 16);
-    rp_puts(&h, "<table><tr><th>category</th><th>n</th><th>done</th><th>scored</th><th>correct</th><th>unparsed</th><th>score</th>");
-    if (mme) rp_puts(&h, "<th>acc</th><th>acc+</th><th>MME score</th>");
-    rp_puts(&h, "</tr>\n");
+    lv_text_puts(&h, "<table><tr><th>category</th><th>n</th><th>done</th><th>scored</th><th>correct</th><th>unparsed</th><th>score</th>");
+    if (mme) lv_text_puts(&h, "<th>acc</th><th>acc+</th><th>MME score</th>");
+    lv_text_puts(&h, "</tr>\n");
     cJSON_ArrayForEach(c, cats) {
-        rp_puts(&h, "<tr><td>");
+        lv_text_puts(&h, "<tr><td>");
         rp_html(&h, c->string);
-        rp_pf(&h, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td>"
+        lv_text_printf(&h, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td>"
                   "<td class=\"num\">%.0f</td><td class=\"num\">%s</td>",
               rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"), rp_num(c, "correct"), rp_num(c, "unparsed"),
               rp_score_str(c, sbuf, sizeof sbuf));
         const cJSON *t = mme ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(mme, "subtasks"), c->string) : NULL;
-        if (mme && t) rp_pf(&h, "<td class=\"num\">%.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.2f</td>", rp_num(t, "acc"), rp_num(t, "acc_plus"), rp_num(t, "score"));
-        else if (mme) rp_puts(&h, "<td></td><td></td><td></td>");
-        rp_puts(&h, "</tr>\n");
+        if (mme && t) lv_text_printf(&h, "<td class=\"num\">%.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.2f</td>", rp_num(t, "acc"), rp_num(t, "acc_plus"), rp_num(t, "score"));
+        else if (mme) lv_text_puts(&h, "<td></td><td></td><td></td>");
+        lv_text_puts(&h, "</tr>\n");
     }
-    rp_puts(&h, "</table>\n");
+    lv_text_puts(&h, "</table>\n");
     if (yn)
-        rp_pf(&h, "<h2>Yes/no confusion</h2><table><tr><th></th><th>pred yes</th><th>pred no / other</th></tr>"
+        lv_text_printf(&h, "<h2>Yes/no confusion</h2><table><tr><th></th><th>pred yes</th><th>pred no / other</th></tr>"
                   "<tr><th>gold yes</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr>"
                   "<tr><th>gold no</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr></table>"
                   "<p>%.0f answers were neither yes nor no.</p>\n",
               rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
     /* failures per category (up to K) plus one success */
-    rp_pf(&m, "\n## Failures (up to %d per category, plus one success)\n", RP_FAILS_PER_CATEGORY);
-    rp_pf(&h, "<h2>Failures <span class=\"dim\">(up to %d per category, plus one success)</span></h2>\n", RP_FAILS_PER_CATEGORY);
+    lv_text_printf(&m, "\n## Failures (up to %d per category, plus one success)\n", RP_FAILS_PER_CATEGORY);
+    lv_text_printf(&h, "<h2>Failures <span class=\"dim\">(up to %d per category, plus one success)</span></h2>\n", RP_FAILS_PER_CATEGORY);
     cJSON_ArrayForEach(c, cats) {
         int fails = 0, good = 0;
         for (int i = 0; i < sc->n; i++) {
@@ -1059,38 +985,38 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
             int bad = rp_failed(r);
             if (bad ? fails >= RP_FAILS_PER_CATEGORY : good >= 1) continue;
             if (!fails && !good) {
-                rp_puts(&m, "\n### ");
+                lv_text_puts(&m, "\n### ");
                 rp_md(&m, c->string, 80);
-                rp_puts(&m, "\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
-                rp_puts(&h, "<h3>");
+                lv_text_puts(&m, "\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
+                lv_text_puts(&h, "<h3>");
                 rp_html(&h, c->string);
-                rp_puts(&h, "</h3><table><tr><th>image</th><th>question</th><th>gold</th><th>extracted</th><th>output</th><th>score</th></tr>\n");
+                lv_text_puts(&h, "</h3><table><tr><th>image</th><th>question</th><th>gold</th><th>extracted</th><th>output</th><th>score</th></tr>\n");
             }
             fails += bad;
             good += !bad;
             rp_sample_row_md(&m, r);
             rp_sample_html(&h, r, dir);
         }
-        if (fails || good) rp_puts(&h, "</table>\n");
+        if (fails || good) lv_text_puts(&h, "</table>\n");
     }
     int nerr = 0;
     for (int i = 0; i < sc->n; i++) {
         const lv_sample *e = sc->r[i].s;
         if (!e->error) continue;
         if (!nerr++) {
-            rp_puts(&m, "\n## Read errors\n\n");
-            rp_puts(&h, "<h2>Read errors</h2><ul>\n");
+            lv_text_puts(&m, "\n## Read errors\n\n");
+            lv_text_puts(&h, "<h2>Read errors</h2><ul>\n");
         }
         if (nerr > 50) continue;
-        rp_puts(&m, "- ");
+        lv_text_puts(&m, "- ");
         rp_md(&m, e->error, 300);
-        rp_puts(&m, "\n");
-        rp_puts(&h, "<li><code>");
+        lv_text_puts(&m, "\n");
+        lv_text_puts(&h, "<li><code>");
         rp_html(&h, e->error);
-        rp_puts(&h, "</code></li>\n");
+        lv_text_puts(&h, "</code></li>\n");
     }
-    if (nerr) rp_puts(&h, "</ul>\n");
-    rp_puts(&h, "</body></html>\n");
+    if (nerr) lv_text_puts(&h, "</ul>\n");
+    lv_text_puts(&h, "</body></html>\n");
     if (m.oom || h.oom) st = lv_fail(LV_ERR_NOMEM, "report: out of memory");
     if (st == LV_OK) st = rp_write(dir, "report.md", m.p, m.n);
     if (st == LV_OK) st = rp_write(dir, "report.html", h.p, h.n);
@@ -1103,17 +1029,17 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
 
 lv_status lv_official_export(const lv_scoring *sc, const char *dir)
 {
-    char *od = rp_printf("%s/official", dir);
+    char *od = lv_strfmt("%s/official", dir);
     if (!od) return lv_fail(LV_ERR_NOMEM, "export: out of memory");
     lv_status st = rp_mkdir(dir);
     if (st == LV_OK) st = rp_mkdir(od);
     const lv_bench *b = sc->b;
     int mme = b->format && !strncmp(b->format, "mme", 3);
-    char *md = rp_printf("%s/mme_eval_tool", od);
+    char *md = lv_strfmt("%s/mme_eval_tool", od);
     if (!md) st = lv_fail(LV_ERR_NOMEM, "export: out of memory");
     /* MME eval_tool: <task>.txt, image<TAB>question<TAB>gt<TAB>response, pairs adjacent (file order) */
     for (int t = 0; mme && st == LV_OK && t < 14; t++) {
-        rp_buf o = {0};
+        lv_text o = {0};
         for (int i = 0; i < sc->n; i++) {
             const lv_result *r = &sc->r[i];
             if (!r->p || r->s->error || !r->s->category || strcmp(r->s->category, lv_mme_subtasks[t])) continue;
@@ -1121,12 +1047,12 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
             char *resp = rp_strdup(r->p->output ? r->p->output : "");
             for (char *q = resp; q && *q; q++)
                 if (*q == '\t' || *q == '\n' || *q == '\r') *q = ' ';
-            rp_pf(&o, "%s\t%s Please answer yes or no.\t%s\t%s\n", img ? img + 1 : (r->s->n_images ? r->s->images[0] : ""),
+            lv_text_printf(&o, "%s\t%s Please answer yes or no.\t%s\t%s\n", img ? img + 1 : (r->s->n_images ? r->s->images[0] : ""),
                   r->s->question ? r->s->question : "", r->s->golds[0][0] == 'y' ? "Yes" : "No", resp ? resp : "");
             free(resp);
         }
         if (o.n) {
-            char *name = rp_printf("%s.txt", lv_mme_subtasks[t]);
+            char *name = lv_strfmt("%s.txt", lv_mme_subtasks[t]);
             st = rp_mkdir(md);
             if (st == LV_OK) st = name && !o.oom ? rp_write(md, name, o.p, o.n) : lv_fail(LV_ERR_NOMEM, "export: out of memory");
             free(name);
@@ -1136,7 +1062,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
     /* LLaVA answer jsonl (every format; POPE's eval_pope.py pairs these with labels by order),
      * VQA results [{question_id, answer}], COCO results [{image_id, caption}] */
     cJSON *vqa = cJSON_CreateArray(), *coco = cJSON_CreateArray();
-    rp_buf ans = {0};
+    lv_text ans = {0};
     int nv = 0, ncap = 0;
     for (int i = 0; st == LV_OK && i < sc->n; i++) {
         const lv_result *r = &sc->r[i];
@@ -1150,7 +1076,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
         cJSON_AddStringToObject(a, "text", r->p->output ? r->p->output : "");
         cJSON_AddStringToObject(a, "model_id", "lladav");
         char *line = cJSON_PrintUnformatted(a);
-        if (line) { rp_puts(&ans, line); rp_puts(&ans, "\n"); }
+        if (line) { lv_text_puts(&ans, line); lv_text_puts(&ans, "\n"); }
         else ans.oom = 1;
         free(line);
         cJSON_Delete(a);
@@ -1215,7 +1141,7 @@ lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *ru
     if (!in) return lv_fail(LV_ERR_NOMEM, "merge: out of memory");
     lv_status st = LV_OK;
     for (int d = 0; st == LV_OK && d < n_dirs; d++) {
-        char *path = rp_printf("%s/predictions.jsonl", run_dirs[d]);
+        char *path = lv_strfmt("%s/predictions.jsonl", run_dirs[d]);
         st = path ? lv_preds_load(&in[d], path) : lv_fail(LV_ERR_NOMEM, "merge: out of memory");
         free(path);
     }
@@ -1262,17 +1188,17 @@ char *lv_run_fingerprint(const cJSON *run)
     if (!t) return NULL;
     unsigned long long h = lv_hash64(LV_HASH64_INIT, t, strlen(t));
     free(t);
-    return rp_printf("%016llx", h);
+    return lv_strfmt("%016llx", h);
 }
 
 lv_status lv_run_check_resume(const char *dir, const char *fingerprint)
 {
-    char *path = rp_printf("%s/run.json", dir), *buf = NULL;
+    char *path = lv_strfmt("%s/run.json", dir), *buf = NULL;
     size_t n;
     if (!path) return lv_fail(LV_ERR_NOMEM, "out of memory");
     struct stat st_;
     if (stat(path, &st_) != 0) { free(path); return LV_OK; }
-    lv_status st = rp_read_file(path, &buf, &n);
+    lv_status st = lv_file_read(path, &buf, &n);
     cJSON *o = st == LV_OK ? cJSON_ParseWithLength(buf, n) : NULL;
     if (st == LV_OK && !o) st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
     const cJSON *f = o ? cJSON_GetObjectItemCaseSensitive(o, "fingerprint") : NULL;
