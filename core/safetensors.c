@@ -544,6 +544,10 @@ static lv_status lv_open_index(lv_weights *w, const char *path)
         goto done;
     }
     int n = cJSON_GetArraySize(wm);
+    if (n == 0) {   /* no shard would be opened: nothing to map, sort or search */
+        s = lv_fail(LV_ERR_FORMAT, "%s: weight_map is empty", path);
+        goto done;
+    }
     map = malloc((size_t)(n + 1) * sizeof *map);
     shards = malloc((size_t)(n + 1) * sizeof *shards);
     if (!map || !shards) {
