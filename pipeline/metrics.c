@@ -444,16 +444,23 @@ static const char *const mt_number_vals[] = {"0", "0", "1", "2", "3", "4", "5", 
 char *lv_vqa_normalize(const char *answer)
 {
     if (!answer) answer = "";
-    /* EvalAIAnswerProcessor.word_tokenize: lower, drop ',' and '?', "'s" -> " 's", strip;
-     * then newlines and tabs become spaces and the text is stripped again */
+    /* EvalAIAnswerProcessor.word_tokenize: lower, drop ',' then '?', then "'s" -> " 's" (each a
+     * whole-string replace, in that order), strip; then newlines and tabs become spaces and the
+     * text is stripped again */
     lv_text a = {0};
     for (const char *p = answer; *p; p++) {
         char c = (char)tolower((unsigned char)*p);
-        if (c == ',' || c == '?') continue;
-        if (c == '\'' && tolower((unsigned char)p[1]) == 's') { lv_text_put(&a, " 's", 3); p++; continue; }
-        lv_text_putc(&a, c == '\n' || c == '\t' ? ' ' : c);
+        if (c != ',' && c != '?') lv_text_putc(&a, c);
     }
-    char *t = lv_text_take(&a);
+    char *low = lv_text_take(&a);
+    if (!low) return NULL;
+    lv_text w1 = {0};
+    for (const char *p = low; *p; p++) {
+        if (p[0] == '\'' && p[1] == 's') { lv_text_put(&w1, " 's", 3); p++; continue; }
+        lv_text_putc(&w1, *p == '\n' || *p == '\t' ? ' ' : *p);
+    }
+    free(low);
+    char *t = lv_text_take(&w1);
     if (!t) return NULL;
     size_t b, e;
     mt_trim(t, strlen(t), &b, &e);
@@ -468,19 +475,22 @@ char *lv_vqa_normalize(const char *answer)
         keep_or_del[(unsigned char)*q] = (strstr(t, sp1) || strstr(t, sp2)) ? 'd' : 's';
     }
     lv_text o = {0};
-    int periods = 0;
     for (char *p = t; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (keep_or_del[c] == 'd') continue;
-        if (keep_or_del[c] == 's') { lv_text_putc(&o, ' '); continue; }
-        /* PERIOD_STRIP.sub("", text, re.UNICODE): re.UNICODE lands in the count slot, so at
-         * most 32 periods not followed by a digit are deleted */
-        if (c == '.' && !isdigit((unsigned char)p[1]) && periods < 32) { periods++; continue; }
-        lv_text_putc(&o, (char)c);
+        if (keep_or_del[c] != 'd') lv_text_putc(&o, keep_or_del[c] == 's' ? ' ' : (char)c);
     }
     free(t);
     t = lv_text_take(&o);
     if (!t) return NULL;
+    /* then PERIOD_STRIP.sub("", text, re.UNICODE) on the result: re.UNICODE lands in the count
+     * slot, so at most 32 periods not followed by a digit are deleted */
+    int periods = 0;
+    size_t k = 0;
+    for (size_t i = 0; t[i]; i++) {
+        if (t[i] == '.' && !isdigit((unsigned char)t[i + 1]) && periods < 32) { periods++; continue; }
+        t[k++] = t[i];
+    }
+    t[k] = 0;
     /* process_digit_article: number words, articles, contractions; words joined by a space */
     lv_text w = {0};
     for (char *p = t; *p;) {

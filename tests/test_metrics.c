@@ -185,6 +185,7 @@ START_TEST(test_vqa_normalize)
         {"(a) red", "red"}, {"man's hat", "man 's hat"}, {"red/white", "red white"},
         {"10:30", "10:30"}, {"none", "0"}, {"twenty", "twenty"}, {"one hundred", "1 hundred"},
         {" Tennis  racket ", "tennis racket"},
+        {"0.!1 !", "0.1"},   /* punctuation pass first, then the period rule on its result */
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char *n = lv_vqa_normalize(t[i][0]);
