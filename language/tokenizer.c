@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* Ids are kept in dense tables: refuse absurd ids instead of allocating for them. */
-#define LV_TOK_MAX_ID (1 << 26)
+#define LV_TOK_MAX_ID (1 << 24)
 
 /* ---- UTF-8 helpers and the GPT-2 byte <-> unicode map -------------------------------- */
 
@@ -555,11 +555,13 @@ static lv_status lv_parse_optional(lv_tokenizer *t, const cJSON *root, const cha
 static lv_status lv_check_id(const lv_tokenizer *t, const cJSON *v, const char *what,
                              const char *tok, int32_t *id)
 {
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
-        return lv_fail(LV_ERR_FORMAT, "%s: %s '%s': id is not an integer", t->path, what, tok);
+    if (!cJSON_IsNumber(v))
+        return lv_fail(LV_ERR_FORMAT, "%s: %s '%s': id is not a number", t->path, what, tok);
     if (v->valuedouble < 0 || v->valuedouble >= LV_TOK_MAX_ID)
         return lv_fail(LV_ERR_FORMAT, "%s: %s '%s': id %.0f out of range [0, %d)", t->path, what,
                        tok, v->valuedouble, LV_TOK_MAX_ID);
+    if (v->valuedouble != (double)(int32_t)v->valuedouble)
+        return lv_fail(LV_ERR_FORMAT, "%s: %s '%s': id is not an integer", t->path, what, tok);
     *id = (int32_t)v->valuedouble;
     return LV_OK;
 }
