@@ -75,6 +75,9 @@ lv_status lv_diffusion_validate(const lv_diffusion_params *p)
     if (p->n_ban < 0 || (p->n_ban && !p->ban_ids) || p->n_stops < 0 || (p->n_stops && !p->stops) ||
         p->n_suffix < 0 || (p->n_suffix && !p->suffix))
         return lv_fail(LV_ERR_ARG, "bans, stops or suffix: count without array");
+    if (p->gen_length > LV_MAX_SEQ_LEN - p->n_suffix)
+        return lv_fail(LV_ERR_LIMIT, "gen_length: %d response + %d suffix rows exceed the limit of %d",
+                       p->gen_length, p->n_suffix, LV_MAX_SEQ_LEN);
     for (int i = 0; i < p->n_ban; i++)
         if (p->ban_ids[i] < 0 || p->ban_ids[i] >= p->vocab)
             return lv_fail(LV_ERR_ARG, "ban id %d: outside the vocabulary [0, %d)", p->ban_ids[i], p->vocab);

@@ -20,6 +20,11 @@
 
 #include "core.h"
 
+/* Longest sequence one forward takes: prompt (+ image tokens) + response + suffix rows.
+ * lv_diffusion_validate checks gen_length + n_suffix and lv_llada_load checks T_max against it
+ * (LV_ERR_LIMIT) before anything is allocated, so row counts and T * T stay inside int. */
+#define LV_MAX_SEQ_LEN 32768
+
 typedef enum { LV_REMASK_LOW_CONFIDENCE, LV_REMASK_RANDOM, LV_REMASK_COUNT } lv_remask;
 
 typedef enum {

@@ -114,6 +114,9 @@ static lv_status lv_llada_load_into(lv_llada *m, const lv_weights *w, const lv_c
         return lv_fail(LV_ERR_CONFIG, "llada: tokenizer length %d exceeds the %d vocabulary rows",
                        m->V, c->vocab_size);
     if (T_max < 1) return lv_fail(LV_ERR_ARG, "llada: T_max must be >= 1, got %d", T_max);
+    if (T_max > LV_MAX_SEQ_LEN)
+        return lv_fail(LV_ERR_LIMIT, "llada: sequence of %d rows exceeds the limit of %d", T_max,
+                       LV_MAX_SEQ_LEN);
     LV_TRY(lv_llada_tensor(&m->embed, w, c, LV_W_EMBED, -1));
     if (c->tie_word_embeddings) m->head = m->embed;
     else LV_TRY(lv_llada_tensor(&m->head, w, c, LV_W_LM_HEAD, -1));
