@@ -1,0 +1,559 @@
+"""train.py - trains the bundled "shapes" model: LLaDA-V architecture, tiny sizes, synthetic data.
+
+Pipeline (all model code comes from tests/reference via common.py):
+  gen_data scenes --> byte-level BPE tokenizer (reference BPE trainer, HF tokenizers via node)
+  --> random init in the real checkpoint layout --> LLaDA-V SFT objective --> model dir
+  (config.json with vision_config, model.safetensors F32, tokenizer.json, tokenizer_config.json,
+  generation_config.json) + training.json (hyper-parameters, wall time, loss curve) + loss.png.
+
+Objective (LLaDA SFT as used by LLaDA-V): image tokens and prompt are never masked; the
+response (answer ids, then <|eot_id|> repeated to the sample's generation length) is masked
+token-wise with probability p = (1 - eps) t + eps, t ~ U(0,1) per sample; the loss is the
+cross-entropy on masked response tokens weighted 1/p, divided by the sample's response length,
+averaged over the batch.
+
+Why <|eot_id|> as padding (not <|endoftext|> as LLaDA SFT): the LLaDA-V sampler bans
+<|endoftext|> at masked positions and stops at the first <|eot_id|>; with eot padding every
+masked position after the answer has a token the sampler may produce (eot), the most confident
+ones are committed first, and the earliest committed eot is the stop. Generation lengths are
+randomised per sample (and batches are padded with more eot), so the model answers correctly
+for any gen_length >= answer + 1, in particular the runner defaults (2 / 16 / 64).
+
+  nice -n 19 /usr/bin/python3 train.py --steps 2400 --out ../models/shapes-v1 --work /tmp/trainer
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+
+import common as C
+import gen_data as G
+
+R, MT = C.R, C.MT
+
+TYPE_WEIGHTS = {"open": 0.36, "yesno": 0.26, "mc": 0.26, "caption": 0.12}
+TURNS_SINGLE = 0.35   # fraction of single-turn sequences (the exact inference layout)
+
+
+# ------------------------------------------------------------------------------------------
+# model definition (sizes) and config
+# ------------------------------------------------------------------------------------------
+
+def hparams(a):
+    return {
+        "vision": {"image_size": 48, "patch_size": 8, "hidden_size": a.dv, "intermediate_size": 4 * a.dv,
+                   "num_hidden_layers": a.lv, "num_attention_heads": a.dv // 24,
+                   "layer_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh"},
+        "llm": {"hidden_size": a.d, "intermediate_size": a.f, "num_hidden_layers": a.l,
+                "num_attention_heads": a.d // 32, "rms_norm_eps": 1e-5, "rope_theta": 500000.0},
+        "image_aspect_ratio": "anyres_max_2", "image_grid_pinpoints": "(1x1),...,(2x2)",
+    }
+
+
+def make_config(hp, ids, tok_len):
+    v, l = hp["vision"], hp["llm"]
+    extra = dict(l)
+    extra.update({
+        "num_key_value_heads": l["num_attention_heads"], "vocab_size": tok_len,
+        "mm_hidden_size": v["hidden_size"], "mm_vision_tower": "shapes-siglip",
+        "image_aspect_ratio": hp["image_aspect_ratio"], "vision_config": dict(v),
+        "mask_token_id": ids["<|mdm_mask|>"], "torch_dtype": "float32",
+        "max_position_embeddings": 1024, "tokenizer_model_max_length": 1024,
+    })
+    return MT.llava_config(ids, tok_len, hp["image_grid_pinpoints"], l["rope_theta"], extra)
+
+
+def init_weights(hp, V, seed):
+    """Random init in the checkpoint layout (spec 2.1 names). Linear weights N(0, 0.02), output
+    projections of residual branches scaled by 1/sqrt(2 * layers), norms 1, biases 0."""
+    g = torch.Generator().manual_seed(seed)
+    v, l = hp["vision"], hp["llm"]
+    D, F, L = l["hidden_size"], l["intermediate_size"], l["num_hidden_layers"]
+    Dv, Fv, Lv, S, p = v["hidden_size"], v["intermediate_size"], v["num_hidden_layers"], \
+        v["image_size"], v["patch_size"]
+
+    def n(*shape, std=0.02):
+        return torch.randn(*shape, generator=g) * std
+
+    W = {"model.embed_tokens.weight": n(V, D), "lm_head.weight": n(V, D),
+         "model.norm.weight": torch.ones(D)}
+    res = 0.02 / math.sqrt(2 * L)
+    for i in range(L):
+        q = "model.layers.%d." % i
+        W[q + "input_layernorm.weight"] = torch.ones(D)
+        W[q + "post_attention_layernorm.weight"] = torch.ones(D)
+        for nm in ("q_proj", "k_proj", "v_proj"):
+            W[q + "self_attn.%s.weight" % nm] = n(D, D)
+        W[q + "self_attn.o_proj.weight"] = n(D, D, std=res)
+        W[q + "mlp.gate_proj.weight"] = n(F, D)
+        W[q + "mlp.up_proj.weight"] = n(F, D)
+        W[q + "mlp.down_proj.weight"] = n(D, F, std=res)
+    pre = "model.vision_tower.vision_tower.vision_model."
+    gg = S // p
+    W[pre + "embeddings.patch_embedding.weight"] = n(Dv, 3, p, p)
+    W[pre + "embeddings.patch_embedding.bias"] = torch.zeros(Dv)
+    W[pre + "embeddings.position_embedding.weight"] = n(gg * gg, Dv)
+    vres = 0.02 / math.sqrt(2 * Lv)
+    for i in range(Lv):
+        q = pre + "encoder.layers.%d." % i
+        for nm in ("layer_norm1", "layer_norm2"):
+            W[q + nm + ".weight"] = torch.ones(Dv)
+            W[q + nm + ".bias"] = torch.zeros(Dv)
+        for nm in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            W[q + "self_attn.%s.weight" % nm] = n(Dv, Dv, std=vres if nm == "out_proj" else 0.02)
+            W[q + "self_attn.%s.bias" % nm] = torch.zeros(Dv)
+        W[q + "mlp.fc1.weight"] = n(Fv, Dv)
+        W[q + "mlp.fc1.bias"] = torch.zeros(Fv)
+        W[q + "mlp.fc2.weight"] = n(Dv, Fv, std=vres)
+        W[q + "mlp.fc2.bias"] = torch.zeros(Dv)
+    # present in SigLIP checkpoints, never applied (spec 1.2): exported, receives no gradient
+    W[pre + "post_layernorm.weight"] = torch.ones(Dv)
+    W[pre + "post_layernorm.bias"] = torch.zeros(Dv)
+    W["model.mm_projector.0.weight"] = n(D, Dv)
+    W["model.mm_projector.0.bias"] = torch.zeros(D)
+    W["model.mm_projector.2.weight"] = n(D, D)
+    W["model.mm_projector.2.bias"] = torch.zeros(D)
+    W["model.image_newline"] = n(D)
+    return W
+
+
+# ------------------------------------------------------------------------------------------
+# data
+# ------------------------------------------------------------------------------------------
+
+def build_scenes(seed, count):
+    """Training scenes with every candidate question (gen_data), rendered."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        sc = G.make_scene(rng)
+        qs = G.questions(rng, sc)
+        for t in qs:
+            for q in qs[t]:
+                q["no_think"] = rng.random() < 0.7
+        out.append({"scene": sc, "image": G.render(sc), "q": qs})
+    return out
+
+
+def tokenizer_corpus(scenes):
+    """Texts the tokenizer is trained on: the chat template words, every user text the runner
+    builds, every answer and caption (newlines split lines; special tokens are not in it)."""
+    lines = [R.SYSTEM_PROMPT, "system", "user", "assistant", G.CAPTION_PROMPT,
+             G.TEMPLATE_SUFFIX.strip(), G.MC_SUFFIX.strip(), "/no_think /think"]
+    for s in scenes:
+        for t, qs in s["q"].items():
+            for q in qs:
+                lines.extend(G.user_text(q, q["no_think"]).split("\n"))
+                lines.extend([q["answer"]] + q.get("answers", []))
+    return "\n".join(lines)
+
+
+def build_tokenizer(scenes, n_merges):
+    vocab, merges = MT.train_bpe(tokenizer_corpus(scenes), n_merges)
+    return vocab, merges
+
+
+def write_tokenizer_dir(d, tok):
+    os.makedirs(d, exist_ok=True)
+    MT.write_json(os.path.join(d, "tokenizer.json"), MT.tokenizer_json(*tok))
+    MT.write_json(os.path.join(d, "tokenizer_config.json"), MT.tokenizer_config())
+
+
+def prepare(scenes, cfg, ctok, bos_id):
+    """Views, merge geometry and token ids of every scene/question (one batched HF call)."""
+    texts, answers = [], []
+    for s in scenes:
+        for qs in s["q"].values():
+            for q in qs:
+                texts.extend(C.prompt_chunks(G.user_text(q, q["no_think"])))
+                texts.append(followup_text(G.user_text(q, q["no_think"])))
+                answers.append(q["answer"])
+    ctok.fill(texts, True)
+    ctok.fill(answers, False)
+    g = cfg.v_image // cfg.v_patch
+    for s in scenes:
+        views, info = R.image_views(s["image"], cfg)
+        s["views"] = torch.from_numpy(views)
+        s["info"] = info
+        W_, H_ = info["size"]
+        nx, ny = info["grid"]
+        s["n_img"] = R.merge_geometry(W_, H_, nx, ny, g, cfg.aspect)["n_img"]
+        for qs in s["q"].values():
+            for q in qs:
+                q["ids"] = C.prompt_ids(ctok, G.user_text(q, q["no_think"]), bos_id)
+                q["ans_ids"] = ctok.encode(q["answer"], False)
+                q["ids2"] = ctok.encode(followup_text(G.user_text(q, q["no_think"])), True)
+        del s["image"]
+
+
+def gen_len(rng, qtype, n_ans, last=True):
+    """Response length (answer + eot padding) of one turn. The last turn gets the lengths the
+    runner uses (2 / 16 / 64) or random ones; earlier turns of a packed conversation only a
+    little padding (they never occur at inference and only add supervision)."""
+    lo = n_ans + 1
+    if not last:
+        return lo + rng.randint(0, 2)
+    if qtype in ("yesno", "mc"):
+        g = 2 if rng.random() < 0.6 else rng.randint(lo, 12)
+    elif qtype == "open":
+        g = 16 if rng.random() < 0.5 else rng.randint(lo, 20)
+    else:
+        g = 64 if rng.random() < 0.5 else rng.randint(lo, 72)
+    return max(g, lo)
+
+
+def followup_text(user_text):
+    """A later user turn of the llava_llada template (spec 5.2), no image, no BOS."""
+    return ("<|start_header_id|>user<|end_header_id|>\n\n" + user_text.strip() +
+            "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
+
+
+def sample_conversation(rng, scenes, max_turns):
+    """One training sequence: a scene and 1..max_turns (question, response length) turns of
+    distinct questions. Single-turn sequences are exactly the inference layout; packed turns
+    (as in LLaDA-V's multi-turn SFT data) add supervision per image-token forward."""
+    types_, w = zip(*TYPE_WEIGHTS.items())
+    si = rng.randrange(len(scenes))
+    k = 1 if rng.random() < TURNS_SINGLE else rng.randint(2, max_turns)
+    turns, seen = [], set()
+    while len(turns) < k:
+        t = rng.choices(types_, w)[0]
+        qs = scenes[si]["q"][t]
+        if not qs:
+            continue
+        i = rng.randrange(len(qs))
+        if (t, i) in seen:
+            if len(seen) >= sum(len(v) for v in scenes[si]["q"].values()):
+                break
+            continue
+        seen.add((t, i))
+        turns.append([qs[i], t])
+    out = []
+    for j, (q, t) in enumerate(turns):
+        out.append((q, t, gen_len(rng, t, len(q["ans_ids"]), last=(j == len(turns) - 1))))
+    n = scenes[si]["n_img"] + len(out[0][0]["ids"]) - 1 + sum(x[2] for x in out) + \
+        sum(len(q["ids2"]) for q, _, _ in out[1:])
+    return (n, si, out)
+
+
+def batches(rng, scenes, bsz, pool_batches, max_turns):
+    """Endless stream of batches; each pool of pool_batches*bsz sequences is sorted by total
+    length so a batch needs little extra eot padding."""
+    while True:
+        pool = [sample_conversation(rng, scenes, max_turns) for _ in range(bsz * pool_batches)]
+        pool.sort(key=lambda x: x[0])
+        chunks = [pool[i:i + bsz] for i in range(0, len(pool), bsz)]
+        rng.shuffle(chunks)
+        for c in chunks:
+            yield c
+
+
+# ------------------------------------------------------------------------------------------
+# loss
+# ------------------------------------------------------------------------------------------
+
+def batch_loss(W, cfg, batch, scenes, g, eps=1e-3):
+    """LLaDA-V SFT loss of one batch (see module docstring). Returns (loss, stats)."""
+    llm = R.LLaDA(W, cfg)                     # views of W: rebuilt each step for autograd
+    sids = sorted({b[1] for b in batch})
+    views = torch.cat([scenes[s]["views"] for s in sids], 0)
+    Z = R.projector_forward(W, cfg, R.siglip_forward(W, cfg, views))
+    img = {}
+    off = 0
+    for s in sids:
+        n = scenes[s]["views"].shape[0]
+        img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
+        off += n
+    eot, mask = cfg.eot_id, cfg.mask_id
+    # token layout of every sequence: (kind, ids-or-embeds); responses as target id tensors
+    seqs = []
+    for _, si, turns in batch:
+        parts = [("prompt", C.splice(llm, turns[0][0]["ids"], img[si]))]
+        tg = []
+        for j, (q, t, gl) in enumerate(turns):
+            if j:
+                parts.append(("prompt", llm.embed[torch.tensor(q["ids2"])]))
+            tgt = q["ans_ids"] + [eot] * (gl - len(q["ans_ids"]))
+            parts.append(("resp", (tgt, t)))
+        seqs.append(parts)
+    lens = [sum(p[1].shape[0] if p[0] == "prompt" else len(p[1][0]) for p in parts) for parts in seqs]
+    Ltot = max(lens)
+    X, bi, pi, tg, wt, tix = [], [], [], [], [], []
+    tnames = sorted(TYPE_WEIGHTS)
+    for b, (parts, L0) in enumerate(zip(seqs, lens)):
+        last = parts[-1][1]
+        last[0].extend([eot] * (Ltot - L0))   # batch padding: more eot after the last answer
+        n_resp = sum(len(p[1][0]) for p in parts if p[0] == "resp")
+        tt = torch.rand((), generator=g).item()
+        pm = (1 - eps) * tt + eps
+        rows, pos = [], 0
+        for kind, val in parts:
+            if kind == "prompt":
+                rows.append(val)
+                pos += val.shape[0]
+                continue
+            tgt = torch.tensor(val[0])
+            m = torch.rand(len(tgt), generator=g) < pm
+            rows.append(llm.embed[torch.where(m, torch.full_like(tgt, mask), tgt)])
+            j = torch.nonzero(m).flatten()
+            bi.append(torch.full_like(j, b))
+            pi.append(j + pos)
+            tg.append(tgt[j])
+            wt.append(torch.full((len(j),), 1.0 / (pm * n_resp)))
+            tix.append(torch.full_like(j, tnames.index(val[1])))
+            pos += len(tgt)
+        X.append(torch.cat(rows, 0))
+    logits = llm.forward(torch.stack(X, 0))
+    # one gather over all masked response positions (per-sample slicing would make autograd
+    # allocate a full-size logits gradient per sample)
+    bi, pi, tg, wt, tix = (torch.cat(x) for x in (bi, pi, tg, wt, tix))
+    ce = torch.nn.functional.cross_entropy(logits[bi, pi], tg, reduction="none")
+    loss = (ce * wt).sum() / len(batch)
+    per_type = {}
+    ced = ce.detach()
+    for k, t in enumerate(tnames):
+        sel = tix == k
+        if sel.any():
+            per_type[t] = [float(ced[sel].mean())]
+    return loss, {"masked_tokens": int(len(tg)), "seq_len": Ltot, "ce_by_type": per_type}
+
+
+# ------------------------------------------------------------------------------------------
+# export
+# ------------------------------------------------------------------------------------------
+
+def export(out, W, config, tok):
+    Wnp = {k: v.detach().float().numpy() for k, v in W.items()}
+    MT.write_model(out, Wnp, config, tok, dtype="F32")
+
+
+def draw_loss_png(path, steps, losses, title):
+    """Loss curve with PIL (matplotlib is not installed): raw loss in light grey, a running
+    mean in blue, log-scale y axis."""
+    from PIL import Image, ImageDraw
+    Wd, Hd, m = 720, 400, 50
+    im = Image.new("RGB", (Wd, Hd), "white")
+    d = ImageDraw.Draw(im)
+    ys = np.log10(np.maximum(np.array(losses, dtype=np.float64), 1e-4))
+    k = max(1, len(ys) // 50)
+    sm = np.convolve(ys, np.ones(k) / k, mode="valid")
+    lo, hi = math.floor(min(ys.min(), sm.min()) * 2) / 2, math.ceil(max(ys.max(), sm.max()) * 2) / 2
+    x0, x1 = steps[0], max(steps[-1], steps[0] + 1)
+
+    def P(s, y):
+        return (m + (s - x0) / (x1 - x0) * (Wd - 2 * m), Hd - m - (y - lo) / (hi - lo) * (Hd - 2 * m))
+    d.rectangle((m, m, Wd - m, Hd - m), outline="black")
+    yv = lo
+    while yv <= hi + 1e-9:
+        _, py = P(x0, yv)
+        d.line((m, py, Wd - m, py), fill=(225, 225, 225))
+        d.text((4, py - 6), "%.3g" % (10 ** yv), fill="black")
+        yv += 0.5
+    for fx in np.linspace(0, 1, 6):
+        s = x0 + fx * (x1 - x0)
+        px, _ = P(s, lo)
+        d.text((px - 10, Hd - m + 6), "%d" % s, fill="black")
+    d.line([P(s, y) for s, y in zip(steps, ys)], fill=(190, 190, 190))
+    d.line([P(s, y) for s, y in zip(steps[k - 1:], sm)], fill=(20, 60, 200), width=2)
+    d.text((m, 15), title, fill="black")
+    d.text((Wd // 2 - 20, Hd - 18), "step", fill="black")
+    im.save(path)
+
+
+# ------------------------------------------------------------------------------------------
+# main
+# ------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v1"))
+    ap.add_argument("--work", default="/tmp/trainer")
+    ap.add_argument("--seed", type=int, default=1000, help="data + init seed (eval uses others)")
+    ap.add_argument("--scenes", type=int, default=6000)
+    ap.add_argument("--merges", type=int, default=700)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--max-turns", type=int, default=4)
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="wall-clock budget: the schedule progress is max(step, time) fraction "
+                         "and training stops when the budget is used (shared machine)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--wd", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--f", type=int, default=384)
+    ap.add_argument("--l", type=int, default=4)
+    ap.add_argument("--dv", type=int, default=96)
+    ap.add_argument("--lv", type=int, default=3)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--export-only", action="store_true", help="export the checkpoint and exit")
+    ap.add_argument("--bench-only", type=int, default=0, help="time N steps and exit")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    if a.export_only:
+        export_checkpoint(a)
+        return
+    os.makedirs(a.work, exist_ok=True)
+    logf = open(os.path.join(a.work, "train.log"), "a")
+
+    def log(msg):
+        line = "%s %s" % (time.strftime("%H:%M:%S", time.gmtime()), msg)
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    t_start = time.time()
+    hp = hparams(a)
+    scenes = build_scenes(a.seed, a.scenes)
+    log("scenes: %d (%.1fs)" % (len(scenes), time.time() - t_start))
+    tok_dir = os.path.join(a.work, "tok")
+    tok = build_tokenizer(scenes, a.merges)
+    write_tokenizer_dir(tok_dir, tok)
+    ids = {s: len(tok[0]) + i for i, s in enumerate(MT.SPECIALS)}
+    tok_len = len(tok[0]) + len(MT.SPECIALS)
+    config = make_config(hp, ids, tok_len)
+    W = init_weights(hp, tok_len, a.seed)
+    # the reference Config parses the very config.json / tokenizer.json that is exported
+    MT.write_json(os.path.join(tok_dir, "config.json"), config)
+    hft = C.HFTokenizer(os.path.join(tok_dir, "tokenizer.json"))
+    assert hft.length == tok_len, (hft.length, tok_len)
+    cfg = R.Config(tok_dir, W, hft)
+    ctok = C.CachedTokenizer(hft)
+    prepare(scenes, cfg, ctok, cfg.bos_id)
+    nimg = [s["n_img"] for s in scenes]
+    ntext = [len(q["ids"]) - 1 for s in scenes[:200] for qs in s["q"].values() for q in qs]
+    log("image tokens min/mean/max %d/%.1f/%d; prompt text tokens min/mean/max %d/%.1f/%d"
+        % (min(nimg), np.mean(nimg), max(nimg), min(ntext), np.mean(ntext), max(ntext)))
+    nparam = sum(v.numel() for v in W.values())
+    log("tokenizer: %d base + %d special = %d; params %d (%.2f MB F32); prep %.1fs"
+        % (len(tok[0]), len(MT.SPECIALS), tok_len, nparam, nparam * 4 / 1e6, time.time() - t_start))
+
+    params = [W[k].requires_grad_() for k in sorted(W)]
+    decay = [W[k] for k in sorted(W) if W[k].dim() >= 2 and "position_embedding" not in k]
+    nodecay = [W[k] for k in sorted(W) if not (W[k].dim() >= 2 and "position_embedding" not in k)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
+                             {"params": nodecay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95))
+    del params
+    rng = random.Random(a.seed + 1)
+    g = torch.Generator().manual_seed(a.seed + 2)
+    start, hist, prev_time = 0, {"step": [], "loss": [], "ce_by_type": {}}, 0.0
+    ck = os.path.join(a.work, "ckpt.pt")
+    if a.resume and os.path.exists(ck):
+        st = torch.load(ck)
+        with torch.no_grad():
+            for k in W:
+                W[k].copy_(st["W"][k])
+        opt.load_state_dict(st["opt"])
+        start, hist, prev_time = st["step"], st["hist"], st.get("train_time", 0.0)
+        rng.setstate(st["rng"])
+        g.set_state(st["g"])
+        log("resumed at step %d" % start)
+    stream = batches(rng, scenes, a.batch, 8, a.max_turns)
+
+    def used():
+        return prev_time + time.time() - t_train
+
+    def lr_at(s):
+        if s < a.warmup:
+            return a.lr * (s + 1) / a.warmup
+        f = (s - a.warmup) / max(1, a.steps - a.warmup)
+        if a.minutes:
+            f = max(f, used() / (a.minutes * 60))
+        return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
+
+    t_train = time.time()
+    acc_loss, acc_n = 0.0, 0
+    ce_acc = {}
+    for step in range(start, a.steps):
+        for gr in opt.param_groups:
+            gr["lr"] = lr_at(step)
+        batch = next(stream)
+        loss, st = batch_loss(W, cfg, batch, scenes, g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_([W[k] for k in sorted(W)], 1.0)
+        opt.step()
+        acc_loss += float(loss)
+        acc_n += 1
+        for t, v in st["ce_by_type"].items():
+            ce_acc.setdefault(t, []).extend(v)
+        if a.bench_only and step + 1 - start >= a.bench_only:
+            dt = time.time() - t_train
+            log("bench: %d steps in %.1fs = %.2fs/step (seq %d)" % (a.bench_only, dt, dt / a.bench_only, st["seq_len"]))
+            return
+        if (step + 1) % a.log_every == 0:
+            el = time.time() - t_train
+            done = step + 1 - start
+            hist["step"].append(step + 1)
+            hist["loss"].append(acc_loss / acc_n)
+            for t, v in ce_acc.items():
+                hist["ce_by_type"].setdefault(t, []).append((step + 1, float(np.mean(v))))
+            log("step %d/%d loss %.4f lr %.2e gnorm %.2f ce %s | %.2fs/step eta %.0fmin"
+                % (step + 1, a.steps, acc_loss / acc_n, lr_at(step), float(gn),
+                   " ".join("%s=%.3f" % (t, np.mean(v)) for t, v in sorted(ce_acc.items())),
+                   el / done, (a.steps - step - 1) * el / done / 60))
+            acc_loss, acc_n, ce_acc = 0.0, 0, {}
+        last = step + 1 == a.steps or (a.minutes and used() >= a.minutes * 60)
+        if (step + 1) % a.ckpt_every == 0 or last:
+            torch.save({"W": {k: v.detach() for k, v in W.items()}, "opt": opt.state_dict(),
+                        "step": step + 1, "hist": hist, "rng": rng.getstate(),
+                        "g": g.get_state(),
+                        "train_time": prev_time + time.time() - t_train}, ck + ".tmp")
+            os.replace(ck + ".tmp", ck)
+        if last:
+            break
+    train_time = prev_time + time.time() - t_train
+    finish(a, W, config, tok, hp, hist, train_time, train_time + (t_train - t_start))
+    log("done: %d steps, train %.1f min, exported to %s" % (hist["step"][-1], train_time / 60, a.out))
+
+
+def finish(a, W, config, tok, hp, hist, train_time, wall):
+    """Model directory + training.json (hyper-parameters, wall time, loss curve) + loss.png."""
+    export(a.out, W, config, tok)
+    nparam = sum(v.numel() for v in W.values())
+    hpj = {k: v for k, v in vars(a).items() if k not in ("out", "work", "export_only", "resume",
+                                                          "bench_only")}
+    info = {"steps_done": hist["step"][-1] if hist["step"] else 0,
+            "hyper_parameters": {**hpj, "arch": hp, "type_weights": TYPE_WEIGHTS,
+                                 "single_turn_fraction": TURNS_SINGLE,
+                                 "optimizer": "AdamW betas (0.9, 0.95), warmup then cosine to 5%, "
+                                              "clip 1.0, progress = max(step, wall-clock) fraction",
+                                 "mask_eps": 1e-3, "response_padding": "<|eot_id|>"},
+            "params": nparam, "size_bytes_f32": nparam * 4, "tokenizer_len": config["vocab_size"],
+            "wall_time_s": round(wall, 1), "train_time_s": round(train_time, 1),
+            "final_loss_mean_last_50_steps": float(np.mean(hist["loss"][-10:])) if hist["loss"] else None,
+            "loss_curve": {"step": hist["step"], "loss": [round(x, 5) for x in hist["loss"]]},
+            "ce_by_type": {t: [[s, round(v, 5)] for s, v in vs] for t, vs in hist["ce_by_type"].items()}}
+    MT.write_json(os.path.join(a.out, "training.json"), info)
+    draw_loss_png(os.path.join(a.out, "loss.png"), hist["step"], hist["loss"],
+                  "shapes-v1 LLaDA-V SFT loss (log scale), batch %d, %d steps, %.0f min training"
+                  % (a.batch, info["steps_done"], train_time / 60))
+
+
+def export_checkpoint(a):
+    """--export-only: the work directory's tokenizer/config + checkpoint -> model directory."""
+    tok_dir = os.path.join(a.work, "tok")
+    with open(os.path.join(tok_dir, "tokenizer.json"), encoding="utf-8") as f:
+        tj = json.load(f)
+    with open(os.path.join(tok_dir, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    tok = (tj["model"]["vocab"], [tuple(m.split(" ")) for m in tj["model"]["merges"]])
+    st = torch.load(os.path.join(a.work, "ckpt.pt"))
+    W = st["W"]
+    finish(a, W, config, tok, hparams(a), st["hist"], st.get("train_time", 0.0),
+           st.get("train_time", 0.0))
+    print("exported step %d to %s" % (st["step"], a.out))
+
+
+if __name__ == "__main__":
+    main()
