@@ -32,7 +32,9 @@
  * Sequence; pre-tokenizers ByteLevel, Split (regex or string, every behaviour, invert), Digits,
  * Metaspace, Sequence; decoders ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace,
  * Sequence; post-processors TemplateProcessing, ByteLevel, Roberta/Bert, Sequence. Anything else
- * is refused at load with LV_ERR_UNSUPPORTED naming the file and the component.
+ * is refused at load with LV_ERR_UNSUPPORTED naming the file and the component. The file's
+ * "truncation" and "padding" are ignored, as transformers' PreTrainedTokenizerFast does when
+ * called without truncation/padding arguments (the reference's `tokenizer(chunk)`).
  * A loaded tokenizer is immutable: concurrent encode/decode calls on it are safe.
  * ------------------------------------------------------------------------------------- */
 typedef struct lv_tokenizer lv_tokenizer;  /* opaque; owns vocab, merges, regexes */
@@ -90,8 +92,9 @@ lv_status lv_prompt_user_turn(const char *text, int n_images, char **out);
  * header tokens, trimmed content, assistant header appended). *out: returned, free(). */
 lv_status lv_prompt_render(const char *user_turn, char **out);
 /* tokenizer_image_token on a raw prompt (no template): split on "<image>", encode each chunk
- * with add_special_tokens=True, drop every chunk's first id when chunk 0 starts with BOS, join
- * with LV_IMAGE_TOKEN_ID. *ids: returned, free(). */
+ * with add_special_tokens=True, drop every chunk's first id when chunk 0 starts with BOS (the
+ * added token "<|startoftext|>", LLaDA's bos_token), join with LV_IMAGE_TOKEN_ID.
+ * *ids: returned, free(). */
 lv_status lv_prompt_tokenize(const lv_tokenizer *tok, const char *prompt, int32_t **ids,
                              int *n_ids);
 /* lv_prompt_user_turn + lv_prompt_render + lv_prompt_tokenize. *ids: returned, free(). */

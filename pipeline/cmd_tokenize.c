@@ -209,7 +209,9 @@ lv_status lv_cmd_tokenize(int argc, char **argv)
     if (help) {
         lv_cli_usage("tokenize", "--tokenizer FILE [--jsonl] [--decode] < input",
                      "Encode standard input line by line (ids separated by spaces; no special tokens\n"
-                     "are added beyond those written in the text), or decode ids back to text.", opts, nopts);
+                     "are added beyond those written in the text), or decode ids back to text.\n"
+                     "Plain --decode writes texts as they are (a decoded newline starts a new output\n"
+                     "line); use --jsonl for an exact one-line-per-input mapping.", opts, nopts);
         return LV_OK;
     }
     if (!path) return lv_fail(LV_ERR_ARG, "tokenize: --tokenizer FILE is required");
