@@ -113,13 +113,6 @@ size_t lv_utf8_invalid_at(const char *str, size_t n)
 
 /* ---- hash maps ------------------------------------------------------------------------ */
 
-static uint64_t lv_hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
-}
-
 static lv_status lv_strmap_init(lv_strmap *m, size_t n)
 {
     size_t cap = 16;
@@ -143,7 +136,7 @@ static void lv_strmap_free(lv_strmap *m)
 /* Insert or find: returns the slot; *found tells whether the key was there. */
 static size_t lv_strmap_slot(const lv_strmap *m, const char *key, size_t len, int *found)
 {
-    size_t mask = m->cap - 1, i = (size_t)lv_hash_bytes(key, len) & mask;
+    size_t mask = m->cap - 1, i = (size_t)lv_tok_hash(key, len) & mask;
     while (m->keys[i]) {
         if (m->lens[i] == len && !memcmp(m->keys[i], key, len)) { *found = 1; return i; }
         i = (i + 1) & mask;
@@ -173,17 +166,11 @@ static int lv_strmap_put(lv_strmap *m, const char *key, size_t len, int32_t val)
     return 0;
 }
 
-static uint64_t lv_mix64(uint64_t x)
-{
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
 /* Later merges of the same pair overwrite earlier ones, as collecting into a HashMap does. */
 static void lv_mergemap_put(lv_mergemap *m, int32_t a, int32_t b, uint32_t rank, int32_t id)
 {
     uint64_t key = (((uint64_t)(uint32_t)a << 32) | (uint32_t)b) + 1;
-    size_t mask = m->cap - 1, i = (size_t)lv_mix64(key) & mask;
+    size_t mask = m->cap - 1, i = (size_t)lv_tok_mix64(key) & mask;
     while (m->keys[i] && m->keys[i] != key) i = (i + 1) & mask;
     if (!m->keys[i]) m->n++;
     m->keys[i] = key;

@@ -120,6 +120,20 @@ struct lv_tokenizer {
 /* Apply the tokenizer's normalizer to s[0..n): *out returned (free()), *out_len its length. */
 lv_status lv_tok_normalize(const lv_tokenizer *t, const char *s, size_t n, char **out,
                            size_t *out_len);
+/* Hashes shared by the maps (tokenizer.c) and the per-call word cache (tokenizer_encode.c). */
+static inline uint64_t lv_tok_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t lv_tok_mix64(uint64_t x)  /* murmur3 finalizer, for merge-pair keys */
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
 /* String map */
 int32_t lv_strmap_get(const lv_strmap *m, const char *key, size_t len); /* -1 if absent */
 /* GPT-2 byte <-> unicode map: code point of byte b, and byte of a code point (-1 if none). */

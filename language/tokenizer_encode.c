@@ -361,8 +361,6 @@ static lv_status lv_split_added(const lv_tokenizer *t, int pass, const char *s, 
 
 /* ---- normalizers ------------------------------------------------------------------------------------ */
 
-static lv_status lv_norm_node(lv_enc *e, const lv_tok_node *node, char **s, size_t *n);
-
 static lv_status lv_set_str(char **s, size_t *n, char *ns, size_t nn)
 {
     free(*s);
@@ -465,8 +463,6 @@ static lv_status lv_norm_node(lv_enc *e, const lv_tok_node *node, char **s, size
 }
 
 /* ---- pre-tokenizers --------------------------------------------------------------------------------- */
-
-static lv_status lv_pre_node(lv_enc *e, const lv_tok_node *node, lv_pieces *in, lv_pieces *tmp);
 
 /* Run `node` over every text piece of *in, writing into *tmp, then swap the lists. */
 static lv_status lv_pre_node(lv_enc *e, const lv_tok_node *node, lv_pieces *in, lv_pieces *tmp)
@@ -629,9 +625,7 @@ static lv_merge_item lv_heap_pop(lv_enc *e, size_t *n)
 static int lv_merge_get(const lv_mergemap *m, int32_t a, int32_t b, uint32_t *rank, int32_t *id)
 {
     uint64_t key = (((uint64_t)(uint32_t)a << 32) | (uint32_t)b) + 1;
-    uint64_t x = key;
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull; x ^= x >> 33;
-    size_t mask = m->cap - 1, i = (size_t)x & mask;
+    size_t mask = m->cap - 1, i = (size_t)lv_tok_mix64(key) & mask;
     while (m->keys[i]) {
         if (m->keys[i] == key) { *rank = m->ranks[i]; *id = m->ids[i]; return 1; }
         i = (i + 1) & mask;
@@ -754,11 +748,7 @@ static lv_status lv_bpe_cached(lv_enc *e, const char *w, size_t n, lv_ids *out)
         if (!no || !ni || !nl || !nn) { free(no); free(ni); free(nl); free(nn); return LV_NOMEM(); }
         for (size_t i = 0; i < e->cache_cap; i++) {
             if (!e->cache_off[i]) continue;
-            size_t j;
-            uint64_t h = 1469598103934665603ull;
-            const char *k = e->cache_keys + e->cache_off[i] - 1;
-            for (uint32_t q = 0; q < e->cache_wlen[i]; q++) h = (h ^ (unsigned char)k[q]) * 1099511628211ull;
-            j = (size_t)(h ^ (h >> 29)) & (nc - 1);
+            size_t j = (size_t)lv_tok_hash(e->cache_keys + e->cache_off[i] - 1, e->cache_wlen[i]) & (nc - 1);
             while (no[j]) j = (j + 1) & (nc - 1);
             no[j] = e->cache_off[i];
             nl[j] = e->cache_wlen[i];
@@ -769,9 +759,7 @@ static lv_status lv_bpe_cached(lv_enc *e, const char *w, size_t n, lv_ids *out)
         e->cache_off = no; e->cache_wlen = nl; e->cache_ids = ni; e->cache_nids = nn;
         e->cache_cap = nc;
     }
-    uint64_t h = 1469598103934665603ull;
-    for (size_t q = 0; q < n; q++) h = (h ^ (unsigned char)w[q]) * 1099511628211ull;
-    size_t j = (size_t)(h ^ (h >> 29)) & (e->cache_cap - 1);
+    size_t j = (size_t)lv_tok_hash(w, n) & (e->cache_cap - 1);
     while (e->cache_off[j]) {
         if (e->cache_wlen[j] == n && !memcmp(e->cache_keys + e->cache_off[j] - 1, w, n)) {
             for (uint32_t q = 0; q < e->cache_nids[j]; q++)
