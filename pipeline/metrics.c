@@ -704,7 +704,7 @@ static int mt_pred_add_norm(lv_mmmu_pred *p, const char *s, size_t n)
 
 /* extract_numbers: the three regex lists of the reference, concatenated in its order:
  * comma-grouped -?\b\d{1,3}(?:,\d{3})+\b, scientific -?\d+(?:\.\d+)?[eE][+-]?\d+, simple
- * -?(?:\d+\.\d+|\.\d+|\d+) not followed by an exponent, a comma or a digit. Each scan moves
+ * -?(?:\d+\.\d+|\.\d+|\d+\b) not followed by an exponent, a comma or a digit. Each scan moves
  * one character on after a failed start, as re.findall does. */
 static int mt_is_d(const char *s, size_t i, size_t n) { return i < n && isdigit((unsigned char)s[i]); }
 static int mt_is_w(const char *s, size_t i, size_t n)
@@ -758,7 +758,8 @@ static size_t mt_num_match(const char *s, size_t j, size_t n, int kind)
         while (mt_is_d(s, f, n)) f++;
         if (mt_exp_at(s, f, n) || mt_is_d(s, f, n) || (f < n && s[f] == ',')) f = 0;
     }
-    if (!f && a > j && !mt_exp_at(s, a, n) && !(a < n && s[a] == ',')) f = a;
+    /* \d+\b: a digit run ending at a word boundary (backtracking cannot make one inside it) */
+    if (!f && a > j && !mt_is_w(s, a, n) && !mt_exp_at(s, a, n) && !(a < n && s[a] == ',')) f = a;
     return f;
 }
 
@@ -820,7 +821,8 @@ lv_status lv_mmmu_open_parse(const char *response, lv_mmmu_pred *out)
             if (!last) continue;
             size_t tb, te;
             mt_trim(last, sl - (size_t)(last - sent), &tb, &te);
-            if (!best || te - tb < best_len) { best = last + tb; best_len = te - tb; }
+            /* `if not shortest`: an empty tail found first is replaced by any later one */
+            if (!best || !best_len || te - tb < best_len) { best = last + tb; best_len = te - tb; }
         }
         if (best && best_len) {
             int punct = best_len == 1 && strchr(":,.!?;'", best[0]);

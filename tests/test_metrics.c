@@ -170,6 +170,14 @@ START_TEST(test_mmmu_open)
     ck_assert(lv_mmmu_open_correct(&p, gb, 1));
     lv_mmmu_pred_free(&p);
 
+    /* the plain-number pattern ends with \b: "1a" and "12so" hold no number */
+    ck_assert_int_eq(lv_mmmu_open_parse("1a no12someters 7", &p), LV_OK);
+    ck_assert_int_eq(p.n_nums, 1);
+    ck_assert(mm_has_num(&p, 7.0));
+    const char *g12[] = {"12"};
+    ck_assert(!lv_mmmu_open_correct(&p, g12, 1));
+    lv_mmmu_pred_free(&p);
+
     ck_assert_int_eq(lv_mmmu_open_parse("It is 1.5e3 or -2 units", &p), LV_OK);
     ck_assert(mm_has_num(&p, 1500.0) && mm_has_num(&p, -2.0));
     lv_mmmu_pred_free(&p);
