@@ -19,7 +19,8 @@
 
 static const char *lv_tok_names[] = {"qwen3", "gpt4o", "llama3", "llama2", "tiny-bf16-sharded", "tiny-f32",
                                      "variant-bailing", "variant-norm", "variant-splits",
-                                     "variant-metaspace", "variant-metaspace-always"};
+                                     "variant-metaspace", "variant-metaspace-always", "gemma3",
+                                     "deepseek_v3"};
 #define LV_N_TOKS ((int)(sizeof lv_tok_names / sizeof lv_tok_names[0]))
 
 static const char *tok_path(const char *name)
