@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jpeglib.h>
 #include <jerror.h>
@@ -366,6 +367,11 @@ lv_status lv_image_load(lv_image *img, const char *path)
     img->rgb = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;   /* a directory opens too, and then "measures" LONG_MAX bytes */
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return lv_fail(LV_ERR_IO, "%s: not a regular file", path);
+    }
     long len = -1;
     if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
     if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
