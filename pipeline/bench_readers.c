@@ -888,30 +888,135 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
     return st;
 }
 
-static lv_status rd_textvqa(lv_bench *b, const char *path, const cJSON *j)
+/* Question records of a JSON list: which keys hold what, per layout. */
+typedef struct {
+    const char *list;                  /* key of the record list, NULL: the top level is the list */
+    const char *id;                    /* id key, NULL: "<file stem>/<position>" */
+    const char *question, *image, *image_fmt;   /* image_fmt: printf pattern for the file name */
+    const char *answer, *answers;      /* one gold / a list of golds */
+    lv_metric   metric;
+    int         stem_category;         /* category = file stem (ChartQA human / augmented) */
+} rd_records;
+
+/* TextVQA: data[{question_id, question, image_id, answers[10]}], train_images/<image_id>.jpg */
+static const rd_records rd_textvqa_map = {"data", "question_id", "question", "image_id", "%s.jpg", NULL, "answers", LV_METRIC_VQA, 0};
+/* DocVQA / InfoVQA: data[{questionId, question, image: "documents/x.png", answers}] */
+static const rd_records rd_docvqa_map = {"data", "questionId", "question", "image", "%s", NULL, "answers", LV_METRIC_ANLS, 0};
+/* ChartQA: [{imgname, query, label}], images in png/ */
+static const rd_records rd_chartqa_map = {NULL, NULL, "query", "imgname", "png/%s", "label", NULL, LV_METRIC_RELAXED, 1};
+
+static lv_status rd_records_read(lv_bench *b, const char *path, const cJSON *j, const rd_records *m)
 {
+    const cJSON *list = m->list ? rd_get(j, m->list, NULL) : j, *e;
+    if (!cJSON_IsArray(list)) return lv_fail(LV_ERR_FORMAT, "%s: expected a list of question records", path);
+    char *stem = rd_strdup(rd_basename(path));
+    if (!stem) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+    if (strrchr(stem, '.')) *strrchr(stem, '.') = 0;
     int line = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, rd_get(j, "data", NULL)) {
+    lv_status st = LV_OK;
+    cJSON_ArrayForEach(e, list) {
         lv_sample *s = rd_new_sample(b, ++line);
-        if (!s) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
-        const cJSON *qid = rd_get(e, "question_id", NULL), *q = rd_get(e, "question", NULL), *im = rd_get(e, "image_id", NULL), *a;
+        if (!s) { st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); break; }
         s->type = LV_QTYPE_OPEN;
-        s->metric = LV_METRIC_VQA;
-        s->id = qid ? rd_json_text(qid) : NULL;
+        s->metric = m->metric;
+        const cJSON *id = m->id ? rd_get(e, m->id, NULL) : NULL, *q = rd_get(e, m->question, NULL),
+                    *im = rd_get(e, m->image, NULL), *a;
+        s->id = m->id ? (id ? rd_json_text(id) : NULL) : lv_strfmt("%s/%d", stem, line - 1);
         if (!s->id || !cJSON_IsString(q) || !cJSON_IsString(im)) {
-            rd_sample_error(b, s, path, "entry %d: needs question_id, question and image_id", line);
+            rd_sample_error(b, s, path, "record %d: needs %s, %s and %s", line, m->id ? m->id : "a position", m->question, m->image);
             continue;
         }
         s->question = rd_strdup(q->valuestring);
+        if (m->stem_category) s->category = rd_strdup(stem);
+        char *rel = lv_strfmt(m->image_fmt, im->valuestring);
+        if (rel) rd_image_or_error(b, s, path, rel);
+        free(rel);
+        const cJSON *golds = m->answers ? rd_get(e, m->answers, NULL) : NULL;
+        if (m->answer && (a = rd_get(e, m->answer, NULL))) golds = a;
+        if (golds && !cJSON_IsArray(golds)) {
+            char *t = rd_json_text(golds);
+            if (t && !rd_push(&s->golds, &s->n_golds, t, strlen(t))) RD_OOM(b, s, path);
+            free(t);
+        } else
+            cJSON_ArrayForEach(a, golds) {
+                char *t = rd_json_text(a);
+                if (t && !rd_push(&s->golds, &s->n_golds, t, strlen(t))) RD_OOM(b, s, path);
+                free(t);
+            }
+    }
+    free(stem);
+    return st;
+}
+
+/* GQA testdev_balanced_questions.json: {qid: {imageId, question, answer, types{structural}}},
+ * images/<imageId>.jpg; exact match after the VQA normalization (LLaVA lowercases and strips a
+ * final period, lmms-eval ignores case and punctuation: both agree with it on GQA's one-word
+ * answers). */
+static lv_status rd_gqa(lv_bench *b, const char *path, const cJSON *j)
+{
+    int line = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, j) {
+        lv_sample *s = rd_new_sample(b, ++line);
+        if (!s) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+        s->type = LV_QTYPE_OPEN;
+        s->metric = LV_METRIC_EXACT;
+        s->id = rd_strdup(e->string ? e->string : "");
+        const cJSON *im = rd_get(e, "imageId", NULL), *q = rd_get(e, "question", NULL), *a = rd_get(e, "answer", NULL),
+                    *ty = rd_get(rd_get(e, "types", NULL), "structural", NULL);
+        if (!s->id || !cJSON_IsString(im) || !cJSON_IsString(q)) {
+            rd_sample_error(b, s, path, "question %d: needs imageId and question", line);
+            continue;
+        }
+        s->question = rd_strdup(q->valuestring);
+        if (cJSON_IsString(ty)) s->category = rd_strdup(ty->valuestring);
         char *rel = lv_strfmt("%s.jpg", im->valuestring);
         if (rel) rd_image_or_error(b, s, path, rel);
         free(rel);
-        cJSON_ArrayForEach(a, rd_get(e, "answers", NULL)) {
-            char *t = rd_json_text(a);
-            if (t && !rd_push(&s->golds, &s->n_golds, t, strlen(t))) RD_OOM(b, s, path);
-            free(t);
+        if (cJSON_IsString(a) && !rd_push(&s->golds, &s->n_golds, a->valuestring, strlen(a->valuestring))) RD_OOM(b, s, path);
+    }
+    return LV_OK;
+}
+
+/* SEED-Bench v1: questions[{question_id, question, choice_a..choice_d, answer, data_id,
+ * data_type, question_type_id}] + question_type {name: id}; image questions only, files in the
+ * image folder; category = question type name. */
+static lv_status rd_seed(lv_bench *b, const char *path, const cJSON *j)
+{
+    const cJSON *types = rd_get(j, "question_type", NULL), *e, *t;
+    int line = 0;
+    cJSON_ArrayForEach(e, rd_get(j, "questions", NULL)) {
+        line++;
+        const cJSON *dt = rd_get(e, "data_type", NULL);
+        if (cJSON_IsString(dt) && strcmp(dt->valuestring, "image")) continue;
+        lv_sample *s = rd_new_sample(b, line);
+        if (!s) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+        s->type = LV_QTYPE_MC;
+        const cJSON *qid = rd_get(e, "question_id", NULL), *q = rd_get(e, "question", NULL), *im = rd_get(e, "data_id", NULL),
+                    *a = rd_get(e, "answer", NULL), *ty = rd_get(e, "question_type_id", NULL);
+        s->id = qid ? rd_json_text(qid) : NULL;
+        if (!s->id || !cJSON_IsString(q) || !cJSON_IsString(im)) {
+            rd_sample_error(b, s, path, "question %d: needs question_id, question and data_id", line);
+            continue;
         }
+        s->question = rd_strdup(q->valuestring);
+        for (int k = 0; k < 26; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "choice_%c", 'a' + k);
+            const cJSON *c = rd_get(e, key, NULL);
+            if (!c) break;
+            char *txt = rd_json_text(c);
+            if (!txt || !rd_push(&s->choices, &s->n_choices, txt, strlen(txt))) RD_OOM(b, s, path);
+            free(txt);
+        }
+        char *gold = a ? rd_json_text(a) : NULL;
+        if (gold && lv_mc_gold_index(gold, s->n_choices) >= 0) {
+            if (!rd_push(&s->golds, &s->n_golds, gold, strlen(gold))) RD_OOM(b, s, path);
+        } else if (gold) rd_sample_error(b, s, path, "id %s: answer '%s' is not an option letter", s->id, gold);
+        free(gold);
+        cJSON_ArrayForEach(t, types)
+            if (cJSON_IsNumber(ty) && cJSON_IsNumber(t) && t->valuedouble == ty->valuedouble && t->string) s->category = rd_strdup(t->string);
+        rd_image_or_error(b, s, path, im->valuestring);
     }
     return LV_OK;
 }
@@ -1197,18 +1302,22 @@ lv_status lv_bench_load(lv_bench **out, const char *path, const lv_bench_params 
     b->name = stem;
     lv_status st = LV_OK;
     cJSON *j = NULL;
-    if (!strcmp(fmt, "json") || !strcmp(fmt, "vqav2") || !strcmp(fmt, "textvqa") || !strcmp(fmt, "coco") ||
-        !strcmp(fmt, "karpathy")) {
-        j = rd_json_file(path, &st);
-        if (st == LV_OK && !strcmp(fmt, "json")) {
-            const cJSON *im = rd_get(j, "images", NULL);
-            fmt = rd_get(j, "questions", NULL) ? "vqav2"
-                  : rd_get(j, "data", NULL) ? "textvqa"
-                  : rd_get(j, "annotations", NULL) && im ? "coco"
-                  : im && cJSON_GetArraySize(im) && rd_get(im->child, "sentences", NULL) ? "karpathy"
-                  : NULL;
-            if (!fmt) st = lv_fail(LV_ERR_FORMAT, "%s: unknown JSON layout (expected VQAv2 questions, TextVQA data, COCO or Karpathy captions)", path);
-        }
+    static const char *const json_formats[] = {"json", "vqav2", "textvqa", "docvqa", "chartqa", "gqa", "seed", "coco", "karpathy"};
+    for (size_t k = 0; k < sizeof json_formats / sizeof *json_formats && !j && st == LV_OK; k++)
+        if (!strcmp(fmt, json_formats[k])) j = rd_json_file(path, &st);
+    if (st == LV_OK && !strcmp(fmt, "json")) {   /* decided by the top-level keys */
+        const cJSON *im = rd_get(j, "images", NULL), *qs = rd_get(j, "questions", NULL), *data = rd_get(j, "data", NULL);
+        const cJSON *first = cJSON_IsArray(j) ? j->child : NULL;
+        fmt = qs ? (qs->child && rd_get(qs->child, "choice_a", NULL) ? "seed" : "vqav2")
+              : data ? (data->child && rd_get(data->child, "questionId", NULL) ? "docvqa" : "textvqa")
+              : rd_get(j, "annotations", NULL) && im ? "coco"
+              : im && cJSON_GetArraySize(im) && rd_get(im->child, "sentences", NULL) ? "karpathy"
+              : first && rd_get(first, "imgname", NULL) ? "chartqa"
+              : cJSON_IsObject(j) && cJSON_IsObject(j->child) && rd_get(j->child, "imageId", NULL) ? "gqa"
+              : NULL;
+        if (!fmt)
+            st = lv_fail(LV_ERR_FORMAT, "%s: unknown JSON layout (expected VQAv2, TextVQA, DocVQA, ChartQA, GQA, SEED-Bench, "
+                                        "COCO or Karpathy)", path);
     }
     if (st == LV_OK) {
         if (!strcmp(fmt, "native") || !strcmp(fmt, "llava")) st = rd_native(b, path, &p, max_line);
@@ -1217,7 +1326,11 @@ lv_status lv_bench_load(lv_bench **out, const char *path, const lv_bench_params 
         else if (!strcmp(fmt, "mme_txt")) st = rd_mme_txt(b, path);
         else if (!strcmp(fmt, "mmbench")) st = rd_mmbench(b, path, max_line);
         else if (!strcmp(fmt, "vqav2")) st = rd_vqav2(b, path, j, &p);
-        else if (!strcmp(fmt, "textvqa")) st = rd_textvqa(b, path, j);
+        else if (!strcmp(fmt, "textvqa")) st = rd_records_read(b, path, j, &rd_textvqa_map);
+        else if (!strcmp(fmt, "docvqa")) st = rd_records_read(b, path, j, &rd_docvqa_map);
+        else if (!strcmp(fmt, "chartqa")) st = rd_records_read(b, path, j, &rd_chartqa_map);
+        else if (!strcmp(fmt, "gqa")) st = rd_gqa(b, path, j);
+        else if (!strcmp(fmt, "seed")) st = rd_seed(b, path, j);
         else if (!strcmp(fmt, "coco")) st = rd_coco(b, path, j);
         else if (!strcmp(fmt, "karpathy")) st = rd_karpathy(b, path, j, p.split ? p.split : "test");
         else st = lv_fail(LV_ERR_ARG, "unknown benchmark format '%s'", fmt);

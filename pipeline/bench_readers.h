@@ -14,8 +14,9 @@
  * Formats: native folder (questions.jsonl + optional benchmark.json) and LLaVA question jsonl
  * (aliases question_id/text/label); MME release folder (split and flat layouts) and MME
  * eval_tool result txt folders; POPE coco_pope_*.json (JSON lines) files or a folder of them;
- * VQAv2 questions + annotations; TextVQA json; COCO caption annotations and Karpathy
- * dataset_coco.json; MMBench TSV (quoted, base64 images, index references, nan, circular).
+ * VQAv2 questions + annotations; TextVQA, DocVQA/InfoVQA, ChartQA, GQA and SEED-Bench json;
+ * COCO caption annotations and Karpathy dataset_coco.json; MMBench TSV (quoted, base64 images,
+ * index references, nan, circular).
  *
  * Robustness: a bad line or row becomes a sample with `error` set (id = its id, or
  * "line:N"), never a failed load; lv_bench_load fails only when the file itself cannot be read
@@ -71,7 +72,8 @@ typedef struct {
 
 typedef struct {
     const char *format;       /* NULL or "auto", "native", "mme", "mme_txt", "pope", "vqav2",
-                                 "textvqa", "coco", "karpathy", "mmbench" */
+                                 "textvqa", "docvqa", "chartqa", "gqa", "seed", "coco",
+                                 "karpathy", "mmbench" */
     const char *image_root;   /* folder of images named by the file (POPE, VQA, COCO, ...) */
     const char *annotations;  /* VQAv2 annotation json (default: a sibling *annotations*.json) */
     const char *split;        /* Karpathy split to read (default "test") */

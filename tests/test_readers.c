@@ -227,6 +227,52 @@ START_TEST(test_vqav2_textvqa)
 }
 END_TEST
 
+START_TEST(test_docvqa_chartqa_gqa_seed)
+{
+    lv_bench *b = rt_load("tests/eval/docvqa_val.json", NULL, "tests/eval");
+    ck_assert_str_eq(b->format, "docvqa");
+    const lv_sample *s = rt_get(b, "337");
+    ck_assert_int_eq(lv_bench_metric(b, s), LV_METRIC_ANLS);
+    ck_assert(rt_ends(s->images[0], "tests/eval/documents/xnbl0037_1.png"));
+    ck_assert_str_eq(s->golds[0], "1/8/93");
+    ck_assert(strstr(rt_get(b, "338")->error, "unsafe image path"));
+    lv_bench_free(b);
+
+    b = rt_load("tests/eval/chartqa/test_human.json", NULL, "tests/eval/chartqa");
+    ck_assert_str_eq(b->format, "chartqa");
+    ck_assert_int_eq(b->n, 3);
+    s = rt_get(b, "test_human/0");             /* no ids in ChartQA: file stem + position */
+    ck_assert_str_eq(s->category, "test_human");
+    ck_assert_int_eq(lv_bench_metric(b, s), LV_METRIC_RELAXED);
+    ck_assert(rt_ends(s->images[0], "chartqa/png/41699051005347.png"));
+    ck_assert_str_eq(s->golds[0], "12.5");
+    ck_assert(strstr(rt_get(b, "test_human/2")->error, "test_human.json:3: record 3: needs"));
+    lv_bench_free(b);
+
+    b = rt_load("tests/eval/gqa_testdev_balanced_questions.json", NULL, "tests/eval/gqa_images");
+    ck_assert_str_eq(b->format, "gqa");
+    ck_assert_int_eq(b->n, 2);
+    s = rt_get(b, "201307251");
+    ck_assert_str_eq(s->question, "Is it overcast?");
+    ck_assert_str_eq(s->category, "verify");
+    ck_assert_int_eq(lv_bench_metric(b, s), LV_METRIC_EXACT);
+    ck_assert(rt_ends(s->images[0], "gqa_images/n161313.jpg"));
+    lv_bench_free(b);
+
+    b = rt_load("tests/eval/seed_bench.json", NULL, "tests/eval/seed_images");
+    ck_assert_str_eq(b->format, "seed");
+    ck_assert_int_eq(b->n, 2);                 /* the video question is left out */
+    s = rt_get(b, "101669");
+    ck_assert_int_eq(s->type, LV_QTYPE_MC);
+    ck_assert_int_eq(s->n_choices, 4);
+    ck_assert_str_eq(s->choices[3], "Four");
+    ck_assert_str_eq(s->category, "Scene Understanding");
+    ck_assert(rt_ends(s->images[0], "seed_images/1454426_2591111986"));
+    ck_assert(strstr(rt_get(b, "102")->error, "answer 'E' is not an option letter"));
+    lv_bench_free(b);
+}
+END_TEST
+
 START_TEST(test_coco_karpathy)
 {
     lv_bench *b = rt_load("tests/eval/coco/captions_val2014.json", NULL, "tests/eval/coco/val2014");
@@ -325,6 +371,7 @@ int main(void)
     tcase_add_test(tc, test_mme_txt);
     tcase_add_test(tc, test_pope);
     tcase_add_test(tc, test_vqav2_textvqa);
+    tcase_add_test(tc, test_docvqa_chartqa_gqa_seed);
     tcase_add_test(tc, test_coco_karpathy);
     tcase_add_test(tc, test_mmbench);
     tcase_add_test(tc, test_failures);
