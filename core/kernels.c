@@ -50,7 +50,8 @@ static void lv_matmul_beta(float *y, const float *x, const lv_tensor *W, const f
         if (rows < 1) rows = 1;
         for (int n0 = 0; n0 < N; n0 += rows) {
             int nr = N - n0 < rows ? N - n0 : rows;
-#pragma omp parallel for schedule(static) if ((size_t)nr * K >= LV_OMP_MIN_WORK)
+            /* serial on purpose: widening is memory-bound, and an OpenMP team woken between
+             * two BLAS calls fights OpenBLAS's spinning workers (2x slower at 2 threads) */
             for (int r = 0; r < nr; r++)
                 lv_widen_row(scratch + (size_t)r * K, W, (int64_t)(n0 + r) * K, K);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nr, K, 1.0f, x, K, scratch,
@@ -199,31 +200,43 @@ void lv_rope_ref(float *x, int T, int H, int HD, double theta)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
-#define LV_ATTN_QBLOCK 256   /* query rows per score block: scores are [<=256, T] floats */
+#define LV_ATTN_QBLOCK 256        /* query rows per score block */
+#define LV_ATTN_SCORE_ROWS 2048   /* scratch holds min(T, this) score rows of length T */
 
 size_t lv_attention_scratch_floats(int T)
 {
-    size_t bq = T < LV_ATTN_QBLOCK ? (size_t)T : LV_ATTN_QBLOCK;
-    return bq * (size_t)(T > 0 ? T : 1);
+    size_t t = T > 0 ? (size_t)T : 1;
+    return (t < LV_ATTN_SCORE_ROWS ? t : LV_ATTN_SCORE_ROWS) * t;
 }
 
+/* Per block of nq queries, the scores of a group of hg heads are computed (one GEMM per head),
+ * soft-maxed in one OpenMP loop and multiplied by V (one GEMM per head): grouping heads keeps
+ * the OpenMP regions between BLAS calls few, so the two thread pools rarely contend. */
 void lv_attention(float *out, const float *q, const float *k, const float *v, int T, int H,
                   int HD, float *scores)
 {
-    int ld = H * HD;
-    float scale = 1.0f / sqrtf((float)HD);
-    for (int h = 0; h < H; h++)
-        for (int q0 = 0; q0 < T; q0 += LV_ATTN_QBLOCK) {
-            int nq = T - q0 < LV_ATTN_QBLOCK ? T - q0 : LV_ATTN_QBLOCK;
-            /* scores[nq, T] = scale · q_h[q0:q0+nq] · k_hᵀ */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, T, HD, scale,
-                        q + (size_t)q0 * ld + (size_t)h * HD, ld, k + (size_t)h * HD, ld, 0.0f,
-                        scores, T);
-            lv_softmax_rows(scores, nq, T);
-            /* out_h[q0:q0+nq] = scores · v_h */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, HD, T, 1.0f, scores, T,
-                        v + (size_t)h * HD, ld, 0.0f, out + (size_t)q0 * ld + (size_t)h * HD, ld);
+    const int ld = H * HD;
+    const float scale = 1.0f / sqrtf((float)HD);
+    const int nq_max = T < LV_ATTN_QBLOCK ? T : LV_ATTN_QBLOCK;
+    size_t fit = lv_attention_scratch_floats(T) / ((size_t)nq_max * T);
+    const int hg_max = fit < 1 ? 1 : fit > (size_t)H ? H : (int)fit;
+    for (int q0 = 0; q0 < T; q0 += nq_max) {
+        int nq = T - q0 < nq_max ? T - q0 : nq_max;
+        for (int h0 = 0; h0 < H; h0 += hg_max) {
+            int hg = H - h0 < hg_max ? H - h0 : hg_max;
+            /* scores[j][nq, T] = scale · q_h[q0:q0+nq] · k_hᵀ, h = h0 + j */
+            for (int j = 0; j < hg; j++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, T, HD, scale,
+                            q + (size_t)q0 * ld + (size_t)(h0 + j) * HD, ld,
+                            k + (size_t)(h0 + j) * HD, ld, 0.0f, scores + (size_t)j * nq * T, T);
+            lv_softmax_rows(scores, hg * nq, T);
+            /* out_h[q0:q0+nq] = scores[j] · v_h */
+            for (int j = 0; j < hg; j++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, HD, T, 1.0f,
+                            scores + (size_t)j * nq * T, T, v + (size_t)(h0 + j) * HD, ld, 0.0f,
+                            out + (size_t)q0 * ld + (size_t)(h0 + j) * HD, ld);
         }
+    }
 }
 
 void lv_attention_ref(float *out, const float *q, const float *k, const float *v, int T, int H,

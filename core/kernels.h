@@ -63,8 +63,9 @@ void lv_rope_ref(float *x, int T, int H, int HD, double theta);
 
 /* Bidirectional multi-head attention (no mask), softmax in float32:
  * out[T, H*HD] = concat_h softmax(q_h k_hᵀ / sqrt(HD)) v_h, with q, k, v [T, H*HD].
- * scores: caller-allocated lv_attention_scratch_floats(T) floats; queries are processed in
- * blocks so that memory stays O(block · T) however long the sequence is. */
+ * scores: caller-allocated lv_attention_scratch_floats(T) floats (min(T, 2048) rows of T);
+ * queries are processed in blocks of 256 and heads in groups that fit, so memory stays
+ * O(T) rows of scores however long the sequence is. */
 size_t lv_attention_scratch_floats(int T);
 void lv_attention(float *out, const float *q, const float *k, const float *v, int T, int H,
                   int HD, float *scores);

@@ -131,8 +131,9 @@ END_TEST
 
 START_TEST(test_attention)
 {
-    static const int shapes[][3] = {{1, 1, 4}, {5, 3, 8}, {33, 2, 16}, {300, 2, 8}};
-    for (int s = 0; s < 4; s++) {
+    /* 300: two query blocks; 600 x 3 heads: head groups of 2 and 1 */
+    static const int shapes[][3] = {{1, 1, 4}, {5, 3, 8}, {33, 2, 16}, {300, 2, 8}, {600, 3, 8}};
+    for (int s = 0; s < 5; s++) {
         int T = shapes[s][0], H = shapes[s][1], HD = shapes[s][2];
         tk_state = (uint64_t)s + 99;
         size_t n = (size_t)T * H * HD;
