@@ -1134,6 +1134,112 @@ lv_status lv_shard_parse(const char *spec, int *k, int *n)
     return LV_OK;
 }
 
+typedef struct {
+    unsigned long long h;
+    int                i;
+} rp_ranked;
+
+static int rp_ranked_cmp(const void *a, const void *b)
+{
+    const rp_ranked *x = a, *y = b;
+    if (x->h != y->h) return x->h < y->h ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+long lv_bench_select(const lv_bench *b, long limit, long sample, unsigned long long seed, int shard_k, int shard_n,
+                     unsigned char *keep)
+{
+    long n = 0;
+    for (int i = 0; i < b->n; i++) keep[i] = !b->samples[i].error;
+    if (limit > 0)
+        for (int i = 0; i < b->n; i++)
+            if (keep[i] && ++n > limit) keep[i] = 0;
+    if (sample > 0) {
+        rp_ranked *r = malloc((size_t)(b->n ? b->n : 1) * sizeof *r);
+        if (!r) {   /* out of memory: fall back to the first N, still deterministic */
+            n = 0;
+            for (int i = 0; i < b->n; i++)
+                if (keep[i] && ++n > sample) keep[i] = 0;
+        } else {
+            int m = 0;
+            for (int i = 0; i < b->n; i++) {
+                if (!keep[i]) continue;
+                char head[32];
+                int hl = snprintf(head, sizeof head, "%llu:", seed);
+                unsigned long long h = lv_hash64(LV_HASH64_INIT, head, (size_t)hl);
+                r[m].h = lv_hash64(h, b->samples[i].id, strlen(b->samples[i].id));
+                r[m++].i = i;
+            }
+            qsort(r, (size_t)m, sizeof *r, rp_ranked_cmp);
+            for (int k = (int)(sample < m ? sample : m); k < m; k++) keep[r[k].i] = 0;
+            free(r);
+        }
+    }
+    n = 0;
+    for (int i = 0; i < b->n; i++) {
+        if (keep[i] && shard_n > 1 && lv_shard_of(b->samples[i].id, shard_n) != shard_k) keep[i] = 0;
+        n += keep[i];
+    }
+    return n;
+}
+
+char *lv_pred_line(const lv_bench *b, const lv_sample *s, const char *prompt, const char *output, const char *error,
+                   const lv_pred_info *info)
+{
+    lv_pred p = {(char *)s->id, (char *)output, (char *)error, info ? info->time_ms : 0.0, NULL};
+    lv_result r;
+    memset(&r, 0, sizeof r);
+    r.s = s;
+    r.p = &p;
+    r.metric = lv_bench_metric(b, s);
+    r.correct = -1;
+    r.parsed = 1;
+    r.scored = s->n_golds > 0 && r.metric != LV_METRIC_NONE;
+    if (r.scored && output) rp_score_one(b, &r);
+    else if (r.scored) { r.parsed = 0; r.correct = r.metric == LV_METRIC_CAPTION ? -1 : 0; }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->id);
+    if (s->category) cJSON_AddStringToObject(o, "category", s->category);
+    cJSON_AddStringToObject(o, "type", lv_qtype_name(s->type));
+    if (s->n_images == 1) cJSON_AddStringToObject(o, "image", s->images[0]);
+    else if (s->n_images > 1) cJSON_AddItemToObject(o, "images", cJSON_CreateStringArray((const char *const *)s->images, s->n_images));
+    if (prompt) cJSON_AddStringToObject(o, "prompt", prompt);
+    if (output) cJSON_AddStringToObject(o, "output", output);
+    else cJSON_AddNullToObject(o, "output");
+    if (r.extracted) cJSON_AddStringToObject(o, "extracted", r.extracted);
+    else cJSON_AddNullToObject(o, "extracted");
+    if (s->n_golds == 1) cJSON_AddStringToObject(o, "gold", s->golds[0]);
+    else if (s->n_golds > 1) cJSON_AddItemToObject(o, "gold", cJSON_CreateStringArray((const char *const *)s->golds, s->n_golds));
+    else cJSON_AddNullToObject(o, "gold");
+    if (r.scored && r.metric != LV_METRIC_CAPTION) cJSON_AddNumberToObject(o, "score", r.score);
+    else cJSON_AddNullToObject(o, "score");
+    if (r.correct >= 0) cJSON_AddBoolToObject(o, "correct", r.correct);
+    else cJSON_AddNullToObject(o, "correct");
+    cJSON_AddBoolToObject(o, "parsed", r.parsed);
+    cJSON_AddStringToObject(o, "metric", lv_metric_name(r.metric));
+    if (info) {
+        cJSON *g = cJSON_AddObjectToObject(o, "gen");
+        cJSON_AddNumberToObject(g, "gen_length", info->gen_length);
+        cJSON_AddNumberToObject(g, "steps", info->steps);
+        cJSON_AddNumberToObject(g, "block_length", info->block_length);
+        cJSON_AddNumberToObject(g, "temperature", info->temperature);
+        cJSON_AddStringToObject(g, "remasking", info->remasking ? info->remasking : "low_confidence");
+        cJSON_AddNumberToObject(g, "seed", (double)info->seed);
+        cJSON_AddNumberToObject(o, "n_prompt_tokens", info->n_prompt_tokens);
+        cJSON_AddNumberToObject(o, "n_image_tokens", info->n_image_tokens);
+        cJSON_AddNumberToObject(o, "time_ms", info->time_ms);
+    }
+    if (error) cJSON_AddStringToObject(o, "error", error);
+    if (s->meta) {
+        cJSON *m = cJSON_Parse(s->meta);
+        if (m) cJSON_AddItemToObject(o, "meta", m);
+    }
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    free(r.extracted);
+    return line;
+}
+
 lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *run_dirs, int n_dirs)
 {
     memset(out, 0, sizeof *out);

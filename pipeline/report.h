@@ -80,6 +80,29 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir);
 int       lv_shard_of(const char *id, int n);
 /* "K/N" with 1 <= K <= N -> k = K - 1, n = N. */
 lv_status lv_shard_parse(const char *spec, int *k, int *n);
+/* The samples a run processes: first --limit N (the first N readable samples; 0 = no limit) or
+ * --sample N (the N with the smallest FNV-1a of "seed:id", stable under reordering), applied to
+ * the whole benchmark, then shard k of n (n <= 1: all) - so the union of the shards of a run is
+ * the unsharded run. keep: caller-allocated [b->n]; error records are never kept. Returns the
+ * number kept. */
+long      lv_bench_select(const lv_bench *b, long limit, long sample, unsigned long long seed, int shard_k,
+                          int shard_n, unsigned char *keep);
+
+/* What a run records about one generation (benchmarks.md §5). */
+typedef struct {
+    int                gen_length, block_length, steps;
+    double             temperature;
+    const char        *remasking;        /* "low_confidence" | "random" */
+    unsigned long long seed;
+    int                n_prompt_tokens, n_image_tokens;
+    double             time_ms;
+} lv_pred_info;
+/* One predictions.jsonl line (no newline) for sample s: id, category, type, images, prompt,
+ * output (raw), extracted, gold, score, correct, parsed, gen, token counts, time_ms, error, and
+ * meta when the sample has one. Scored like lv_score_run (captions: score null, corpus-level).
+ * output NULL + error: a failed sample. malloc'd, NULL on out of memory. */
+char     *lv_pred_line(const lv_bench *b, const lv_sample *s, const char *prompt, const char *output,
+                       const char *error, const lv_pred_info *info);
 /* Union of the predictions of several run dirs, in benchmark order; the same id with two
  * different outputs is an error; ids unknown to the benchmark are an error. */
 lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *run_dirs, int n_dirs);

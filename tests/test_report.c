@@ -325,6 +325,58 @@ START_TEST(test_report_files)
 }
 END_TEST
 
+START_TEST(test_select_and_line)
+{
+    lv_bench *b = tr_bench("tests/eval/native", NULL);
+    unsigned char keep[64], k2[64], un[64];
+    ck_assert_int_eq(lv_bench_select(b, 0, 0, 0, 0, 1, keep), 8);      /* every readable sample */
+    ck_assert_int_eq(lv_bench_select(b, 3, 0, 0, 0, 1, keep), 3);
+    ck_assert(keep[0] && keep[1] && keep[2] && !keep[3]);
+    ck_assert_int_eq(lv_bench_select(b, 0, 4, 7, 0, 1, keep), 4);
+    ck_assert_int_eq(lv_bench_select(b, 0, 4, 7, 0, 1, k2), 4);
+    ck_assert(!memcmp(keep, k2, (size_t)b->n));                          /* deterministic */
+    ck_assert_int_eq(lv_bench_select(b, 0, 4, 8, 0, 1, k2), 4);
+    ck_assert(memcmp(keep, k2, (size_t)b->n));                           /* the seed matters */
+    memset(un, 0, sizeof un);
+    long total = 0;
+    for (int k = 0; k < 3; k++) {                                        /* shards partition the sample */
+        total += lv_bench_select(b, 0, 4, 7, k, 3, k2);
+        for (int i = 0; i < b->n; i++) {
+            ck_assert(!(un[i] && k2[i]));
+            un[i] |= k2[i];
+        }
+    }
+    ck_assert_int_eq(total, 4);
+    ck_assert(!memcmp(un, keep, (size_t)b->n));
+
+    lv_pred_info info = {2, 2, 2, 0.0, "low_confidence", 0, 40, 729, 12.5};
+    const lv_sample *s = &b->samples[2];   /* mc1: gold B */
+    char *line = lv_pred_line(b, s, "P", "The answer is B.", NULL, &info);
+    cJSON *o = cJSON_Parse(line);
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "extracted")->valuestring, "B");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "correct")));
+    NEAR(tr_num(o, "gen.steps"), 2);
+    NEAR(tr_num(o, "n_image_tokens"), 729);
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "image")->valuestring, s->images[0]);
+    cJSON_Delete(o);
+    free(line);
+    line = lv_pred_line(b, &b->samples[3], NULL, NULL, "out of memory", NULL);   /* failed sample */
+    o = cJSON_Parse(line);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "output")));
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "correct")));
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "error")->valuestring, "out of memory");
+    ck_assert(cJSON_GetObjectItem(o, "meta") && cJSON_GetArraySize(cJSON_GetObjectItem(o, "images")) == 2);
+    /* a line written by the runner is read back by the rescoring path */
+    lv_preds p = {0};
+    cJSON *id = cJSON_GetObjectItem(o, "id");
+    ck_assert_int_eq(lv_preds_add(&p, id->valuestring, NULL, "out of memory", 0, line), LV_OK);
+    lv_preds_free(&p);
+    cJSON_Delete(o);
+    free(line);
+    lv_bench_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -336,6 +388,7 @@ int main(void)
     tcase_add_test(tc, test_shard_merge);
     tcase_add_test(tc, test_resume_fingerprint);
     tcase_add_test(tc, test_report_files);
+    tcase_add_test(tc, test_select_and_line);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
