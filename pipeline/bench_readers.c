@@ -378,10 +378,13 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
 }
 
 /* Every non-blank line of buf as one JSON object. */
+/* Length of a UTF-8 byte-order mark at the start of buf (editors on Windows write one). */
+static size_t rd_bom(const char *buf, size_t n) { return n >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0; }
+
 static lv_status rd_jsonl(lv_bench *b, const char *buf, size_t n, const rd_line_ctx *c, size_t max_line)
 {
     int line = 0;
-    for (size_t i = 0; i < n;) {
+    for (size_t i = rd_bom(buf, n); i < n;) {
         size_t e = i;
         while (e < n && buf[e] != '\n') e++;
         line++;
@@ -1148,7 +1151,7 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
     LV_TRY(lv_file_read(path, &buf, &n));
     rd_row hdr = {0}, row = {0};
     int ok, line = 1, lines_after = 0;
-    size_t i = rd_tsv_row(buf, n, 0, &hdr, &ok, &lines_after);
+    size_t i = rd_tsv_row(buf, n, rd_bom(buf, n), &hdr, &ok, &lines_after);
     line += lines_after - 1;
     lv_status st = ok ? LV_OK : lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
     enum { C_INDEX, C_QUESTION, C_HINT, C_ANSWER, C_CATEGORY, C_L2, C_IMAGE, C_IMAGE_PATH, C_GINDEX, C_N };

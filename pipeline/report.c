@@ -887,7 +887,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     const cJSON *yn = cJSON_GetObjectItemCaseSensitive(s, "yesno");
     if (yn)
         lv_text_printf(&m, "\n## Yes/no confusion\n\n| | pred yes | pred no/other |\n|---|---|---|\n| gold yes | %.0f | %.0f |\n"
-                  "| gold no | %.0f | %.0f |\n\n%.0f answers were neither yes nor no.\n",
+                  "| gold no | %.0f | %.0f |\n\nanswers neither yes nor no: %.0f\n",
               rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
     lv_text_puts(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |\n|---|---|---|---|---|---|---|\n");
     cJSON_ArrayForEach(c, cats) {
@@ -972,7 +972,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         lv_text_printf(&h, "<h2>Yes/no confusion</h2><table><tr><th></th><th>pred yes</th><th>pred no / other</th></tr>"
                   "<tr><th>gold yes</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr>"
                   "<tr><th>gold no</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr></table>"
-                  "<p>%.0f answers were neither yes nor no.</p>\n",
+                  "<p>answers neither yes nor no: %.0f</p>\n",
               rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
     /* failures per category (up to K) plus one success */
     lv_text_printf(&m, "\n## Failures (up to %d per category, plus one success)\n", RP_FAILS_PER_CATEGORY);

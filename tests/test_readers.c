@@ -350,6 +350,15 @@ START_TEST(test_failures)
     ck_assert_msg(strstr(lv_last_error(), "benchmark.json: generation.mc"), "%s", lv_last_error());
     ck_assert(lv_bench_path_ok("images/a.png") && lv_bench_path_ok("a..b/c.png"));
     ck_assert(!lv_bench_path_ok("a/../b.png") && !lv_bench_path_ok("/a") && !lv_bench_path_ok("") && !lv_bench_path_ok(".."));
+    /* a byte-order mark and CRLF line ends are accepted */
+    const char *bom = "\xEF\xBB\xBF{\"id\":\"a\",\"question\":\"q\",\"answer\":\"yes\"}\r\n{\"id\":\"b\",\"question\":\"r\"}\r\n";
+    const char *d2 = lv_test_join(dir, "bom.jsonl");
+    lv_test_write_file(d2, bom, strlen(bom));
+    ck_assert_int_eq(lv_bench_load(&b, d2, &p), LV_OK);
+    ck_assert_int_eq(b->n, 2);
+    ck_assert_int_eq(b->n_errors, 0);
+    ck_assert_str_eq(b->samples[0].golds[0], "yes");
+    lv_bench_free(b);
     unsigned char *out;
     size_t n;
     ck_assert_int_eq(lv_base64_decode("aGVsbG8=", 8, &out, &n), LV_OK);
