@@ -907,7 +907,7 @@ lv_status lv_tokenizer_encode(const lv_tokenizer *t, const char *text, size_t le
     lv_ids ids = {0};
     lv_status st = lv_enc_init(&e, t);
     if (st == LV_OK) st = lv_encode_run(&e, text, len, add_special, &a, &b, &ids);
-    if (st == LV_OK && !ids.v) st = lv_ids_push(&ids, 0), ids.n = 0;
+    if (st == LV_OK && !ids.v && (ids.v = malloc(sizeof *ids.v)) == NULL) st = LV_NOMEM();  /* never NULL */
     lv_enc_free(&e);
     lv_pieces_free(&a);
     lv_pieces_free(&b);
