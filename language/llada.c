@@ -348,6 +348,7 @@ lv_status lv_llada_dir_open(lv_llada_dir *d, const char *dir)
 
 lv_status lv_llada_dir_load_lm(lv_llada_dir *d, int T_max)
 {
+    if (d->lm && lv_llada_t_max(d->lm) >= T_max) return LV_OK;   /* the arena is big enough */
     lv_llada_free(d->lm);
     d->lm = NULL;
     return lv_llada_load(&d->lm, d->w, &d->cfg, d->ids.v_eff, T_max);
@@ -368,7 +369,7 @@ lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
                                 const lv_diffusion_params *p, lv_diffusion_result *r)
 {
     int n_tail = p->gen_length + p->n_suffix;
-    if (!d->lm || lv_llada_t_max(d->lm) < Lp + n_tail) LV_TRY(lv_llada_dir_load_lm(d, Lp + n_tail));
+    LV_TRY(lv_llada_dir_load_lm(d, Lp + n_tail));
     lv_llada_session s;
     LV_TRY(lv_llada_session_init(&s, d->lm, pe, Lp, p->mask_id, n_tail));
     lv_status st = lv_diffusion_generate(p, lv_llada_logits, &s, r);

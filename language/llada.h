@@ -89,12 +89,13 @@ typedef struct {
 
 /* dir/config.json + weights (checked against the config) + dir/tokenizer.json + special ids. */
 lv_status lv_llada_dir_open(lv_llada_dir *d, const char *dir);
-/* The language model for sequences of at most T_max rows. */
+/* The language model for sequences of at most T_max rows: loaded on first use and reloaded
+ * (a new arena) only when an earlier load was for fewer rows, so a batch of requests reuses it. */
 lv_status lv_llada_dir_load_lm(lv_llada_dir *d, int T_max);
 void      lv_llada_dir_free(lv_llada_dir *d);   /* NULL-safe, accepts a half-open one */
 /* Sample a response after prompt embeddings pe[Lp, D] (text rows from lv_llada_embed, image
- * rows spliced by the caller): (re)loads the LM when it cannot hold Lp + gen_length + suffix
- * rows, then runs lv_diffusion_generate with an lv_llada_session. */
+ * rows spliced by the caller): lv_llada_dir_load_lm for Lp + gen_length + suffix rows, then
+ * lv_diffusion_generate with an lv_llada_session. */
 lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
                                 const lv_diffusion_params *p, lv_diffusion_result *r);
 

@@ -5,6 +5,7 @@
  *    committed_step identical (F32 and BF16 weights, both name schemes, Gumbel noise);
  *  - seeded runs identical with 1 and 2 threads;
  *  - `lladav dump` run with each fixture's own CLI args (images too) against the whole file;
+ *  - `lladav generate` prints exactly the decoded answer;
  *  - a request longer than T_max is an error.
  * Skips (exit 77, with the reason) only when a fixture directory is missing. */
 #include <check.h>
@@ -380,6 +381,48 @@ START_TEST(test_cli_dump_all_fixtures)
 }
 END_TEST
 
+/* `lladav generate` prints only the answer: the fixture's response decoded without specials. */
+START_TEST(test_cli_generate_answer)
+{
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        char *argv[] = {LV_LLADAV_BIN, "generate", "--model", "tests/fixtures/models/tiny-bf16-sharded",
+                        "--prompt", "Is the sky blue?", "--steps", "16", "--gen-length", "32",
+                        "--block-length", "8", "--quiet", NULL};
+        if (chdir(LV_SOURCE_DIR) == 0) execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    char got[4096];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof got - 1 && (r = read(fd[0], got + n, sizeof got - 1 - n)) > 0) n += (size_t)r;
+    got[n] = 0;
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    lv_weights *ref = NULL;
+    ck_assert_int_eq(lv_weights_open(&ref, lv_test_path("tests/fixtures/ref/text_eot_early_bf16.safetensors")), LV_OK);
+    const lv_tensor *rid = tl_ref(ref, "response_ids", LV_DTYPE_I32);
+    lv_tokenizer *tok = NULL;
+    ck_assert_int_eq(lv_tokenizer_load(&tok, lv_test_path("tests/fixtures/models/tiny-bf16-sharded/tokenizer.json")), LV_OK);
+    char *want = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(lv_tokenizer_decode(tok, rid->data, (int)rid->numel, 1, &want, &len), LV_OK);
+    ck_assert_uint_eq(n, len + 1);
+    ck_assert(memcmp(got, want, len) == 0 && got[len] == '\n');
+    free(want);
+    lv_tokenizer_free(tok);
+    lv_weights_free(ref);
+}
+END_TEST
+
 int main(void)
 {
     tl_need_fixtures();
@@ -389,6 +432,7 @@ int main(void)
     tcase_add_test(tc, test_forward_matches_ref_kernels);
     tcase_add_test(tc, test_fixture_parity);
     tcase_add_test(tc, test_cli_dump_all_fixtures);
+    tcase_add_test(tc, test_cli_generate_answer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
