@@ -41,6 +41,20 @@ static void lv_strs_free(lv_strs *l)
     l->n = l->cap = 0;
 }
 
+/* Replace the whole list by the one string s[0..n) (owned, NUL-terminated). */
+static lv_status lv_strs_set_one(lv_strs *l, char *s, size_t n)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->v[i].s);
+    if (!l->v) {
+        l->v = malloc(sizeof *l->v);
+        if (!l->v) { free(s); l->n = 0; return LV_NOMEM(); }
+        l->cap = 1;
+    }
+    l->v[0] = (lv_str){s, n};
+    l->n = 1;
+    return LV_OK;
+}
+
 /* Concatenate all strings into one (Fuse). */
 static lv_status lv_strs_fuse(lv_strs *l)
 {
@@ -51,15 +65,7 @@ static lv_status lv_strs_fuse(lv_strs *l)
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) { memcpy(o + k, l->v[i].s, l->v[i].n); k += l->v[i].n; }
     o[k] = 0;
-    for (size_t i = 0; i < l->n; i++) free(l->v[i].s);
-    if (!l->v) {
-        l->v = malloc(sizeof *l->v);
-        if (!l->v) { free(o); return LV_NOMEM(); }
-        l->cap = 1;
-    }
-    l->v[0] = (lv_str){o, k};
-    l->n = 1;
-    return LV_OK;
+    return lv_strs_set_one(l, o, k);
 }
 
 /* String::from_utf8_lossy: out must hold 3 * n bytes (one U+FFFD per invalid byte at worst). */
@@ -130,15 +136,7 @@ static lv_status lv_dec_node(const lv_tok_node *node, lv_strs *l)
         size_t k = lv_utf8_lossy(out, bytes, nb);
         free(bytes);
         out[k] = 0;
-        for (size_t i = 0; i < l->n; i++) free(l->v[i].s);
-        if (!l->v) {
-            l->v = malloc(sizeof *l->v);
-            if (!l->v) { free(out); return LV_NOMEM(); }
-            l->cap = 1;
-        }
-        l->v[0] = (lv_str){out, k};
-        l->n = 1;
-        return LV_OK;
+        return lv_strs_set_one(l, out, k);
     }
     case LV_DEC_BYTEFALLBACK: {
         lv_strs o = {0};
