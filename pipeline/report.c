@@ -1097,6 +1097,36 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
     }
     if (st == LV_OK && ans.oom) st = lv_fail(LV_ERR_NOMEM, "export: out of memory");
     if (st == LV_OK && ans.n) st = rp_write(od, "answers_llava.jsonl", ans.p, ans.n);
+    /* POPE evaluate.py pairs answers with a label file by line order: one answer file per split
+     * (category), in the split file's order, {"question_id", "text"} per line */
+    for (int i = 0; st == LV_OK && b->yn_rule == LV_YNRULE_POPE && i < sc->n; i++) {
+        const char *split = sc->r[i].s->category;
+        int first = 1;
+        for (int k = 0; k < i && first; k++) first = !sc->r[k].s->category || !split || strcmp(sc->r[k].s->category, split);
+        if (!first || !split) continue;
+        lv_text o = {0};
+        for (int k = i; k < sc->n; k++) {
+            const lv_result *r = &sc->r[k];
+            if (!r->s->category || strcmp(r->s->category, split) || r->s->error) continue;
+            const char *slash = strchr(r->s->id, '/');
+            cJSON *a = cJSON_CreateObject();
+            const char *qid = slash ? slash + 1 : r->s->id;
+            char *end;
+            long long v = strtoll(qid, &end, 10);
+            if (*qid && !*end) cJSON_AddNumberToObject(a, "question_id", (double)v);
+            else cJSON_AddStringToObject(a, "question_id", qid);
+            cJSON_AddStringToObject(a, "text", r->p && r->p->output ? r->p->output : "");
+            char *line = cJSON_PrintUnformatted(a);
+            cJSON_Delete(a);
+            if (!line) { o.oom = 1; break; }
+            lv_text_printf(&o, "%s\n", line);
+            free(line);
+        }
+        char *name = lv_strfmt("pope_%s_answers.jsonl", split);
+        st = name && !o.oom ? rp_write(od, name, o.p ? o.p : "", o.n) : lv_fail(LV_ERR_NOMEM, "export: out of memory");
+        free(name);
+        free(o.p);
+    }
     for (int pass = 0; pass < 2 && st == LV_OK; pass++) {
         if (!(pass ? ncap : nv)) continue;
         char *t = cJSON_PrintUnformatted(pass ? coco : vqa);

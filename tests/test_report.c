@@ -127,6 +127,12 @@ START_TEST(test_score_pope_mmbench)
     ck_assert_int_eq(lv_preds_index(&p), LV_OK);
     lv_scoring *sc;
     ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const char *od = lv_test_join(lv_test_tmpdir(), "pope");
+    ck_assert_int_eq(lv_official_export(sc, od), LV_OK);
+    char *ans = lv_test_read_file(lv_test_join(od, "official/pope_random_answers.jsonl"), NULL);
+    ck_assert_str_eq(ans, "{\"question_id\":1,\"text\":\"Yes.\"}\n{\"question_id\":2,\"text\":\"NO\"}\n"
+                          "{\"question_id\":3,\"text\":\"There is no person.\"}\n{\"question_id\":4,\"text\":\"It is not there\"}\n");
+    free(ans);
     const cJSON *s = sc->summary;
     NEAR(tr_num(s, "pope.random.accuracy"), 0.5);
     NEAR(tr_num(s, "pope.random.precision"), 0.5);
