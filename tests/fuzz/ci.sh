@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# ci.sh - the CI fuzz step (.ci/run): build the libFuzzer targets with clang and fuzz each for
+# LV_FUZZ_SECONDS (default 20) seconds; any crash, leak, timeout or OOM fails the step and
+# prints the reproducer path. Installs clang's fuzzer runtime and OpenMP when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pkgs=(clang libclang-rt-14-dev libomp-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "fuzz deps: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+build="${LV_FUZZ_BUILD:-build-fuzz}"
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_FUZZ=ON -DLV_WERROR=ON
+cmake --build "$build" -j2 --target fuzz
+rm -rf "$build/fuzz-work"
+bash tests/fuzz/run.sh "$build" "${LV_FUZZ_SECONDS:-20}"
