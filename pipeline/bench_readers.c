@@ -472,7 +472,8 @@ static lv_status rd_manifest(lv_bench *b, const char *path)
         if (!strcmp(r, "mme")) b->yn_rule = LV_YNRULE_MME;
         else if (!strcmp(r, "pope")) b->yn_rule = LV_YNRULE_POPE;
         else if (!strcmp(r, "lmms")) b->yn_rule = LV_YNRULE_LMMS;
-        else st = lv_fail(LV_ERR_FORMAT, "%s: yesno_rule '%s' is not mme, lmms or pope", path, r);
+        else if (!strcmp(r, "vlmeval")) b->yn_rule = LV_YNRULE_VLMEVAL;
+        else st = lv_fail(LV_ERR_FORMAT, "%s: yesno_rule '%s' is not mme, lmms, pope or vlmeval", path, r);
     }
     if (st == LV_OK && (v = rd_get(o, "mc_rule", NULL)) && cJSON_IsString(v)) {
         if (!strcmp(v->valuestring, "mmmu")) b->mc_rule = LV_MCRULE_MMMU;

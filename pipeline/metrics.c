@@ -110,10 +110,13 @@ static lv_yn mt_yn_pope(const char *r)
     return LV_YN_YES;
 }
 
+static lv_yn mt_yn_vlmeval(const char *r);   /* with the VQA punctuation rules below */
+
 lv_yn lv_yesno_parse(const char *response, lv_yn_rule rule)
 {
     if (!response) return rule == LV_YNRULE_POPE ? LV_YN_YES : LV_YN_OTHER;
     if (rule == LV_YNRULE_POPE) return mt_yn_pope(response);
+    if (rule == LV_YNRULE_VLMEVAL) return mt_yn_vlmeval(response);
     char *s = mt_lower(response);
     if (!s) return LV_YN_OTHER;
     if (rule == LV_YNRULE_LMMS) {
@@ -441,6 +444,58 @@ static const char *const mt_numbers[] = {"none", "zero", "one", "two",   "three"
                                          "five", "six",  "seven", "eight", "nine", "ten"};
 static const char *const mt_number_vals[] = {"0", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"};
 
+/* vqaEval processPunctuation (= EvalAI process_punctuation) on t, which it frees: each mark of
+ * the list is deleted when the text has it next to a space or holds a digit-comma-digit, else
+ * replaced by a space; then PERIOD_STRIP.sub("", text, re.UNICODE) on the result, where
+ * re.UNICODE lands in the count slot, so at most 32 periods not followed by a digit go. */
+static char *mt_punctuation(char *t)
+{
+    static const char punct[] = ";/[]\"{}()=+\\_-><@`,?!";
+    int comma_digit = 0;
+    for (size_t i = 0; t[i] && t[i + 1]; i++)
+        comma_digit |= isdigit((unsigned char)t[i]) && t[i + 1] == ',' && isdigit((unsigned char)t[i + 2]);
+    char keep_or_del[256] = {0};
+    for (const char *q = punct; *q; q++) {
+        char sp1[3] = {*q, ' ', 0}, sp2[3] = {' ', *q, 0};
+        keep_or_del[(unsigned char)*q] = (comma_digit || strstr(t, sp1) || strstr(t, sp2)) ? 'd' : 's';
+    }
+    lv_text o = {0};
+    for (char *p = t; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (keep_or_del[c] != 'd') lv_text_putc(&o, keep_or_del[c] == 's' ? ' ' : (char)c);
+    }
+    free(t);
+    t = lv_text_take(&o);
+    if (!t) return NULL;
+    int periods = 0;
+    size_t k = 0;
+    for (size_t i = 0; t[i]; i++) {
+        if (t[i] == '.' && !isdigit((unsigned char)t[i + 1]) && periods < 32) { periods++; continue; }
+        t[k++] = t[i];
+    }
+    t[k] = 0;
+    return t;
+}
+
+/* VLMEvalKit YOrN_Extraction: lowercase, processPunctuation, split; "yes" among the words and
+ * "no" not -> yes, the reverse -> no, else Unknown (other). */
+static lv_yn mt_yn_vlmeval(const char *r)
+{
+    char *t = mt_lower(r);
+    t = t ? mt_punctuation(t) : NULL;
+    if (!t) return LV_YN_OTHER;
+    int yes = 0, no = 0;
+    for (char *p = t; *p;) {
+        while (*p && mt_space(*p)) p++;
+        char *w = p;
+        while (*p && !mt_space(*p)) p++;
+        yes |= p - w == 3 && !strncmp(w, "yes", 3);
+        no |= p - w == 2 && !strncmp(w, "no", 2);
+    }
+    free(t);
+    return yes && !no ? LV_YN_YES : no && !yes ? LV_YN_NO : LV_YN_OTHER;
+}
+
 char *lv_vqa_normalize(const char *answer)
 {
     if (!answer) answer = "";
@@ -466,31 +521,8 @@ char *lv_vqa_normalize(const char *answer)
     mt_trim(t, strlen(t), &b, &e);
     memmove(t, t + b, e - b);
     t[e - b] = 0;
-    /* process_punctuation: a mark next to a space is deleted, elsewhere it becomes a space
-     * (the digit-comma-digit test can no longer fire: commas are already gone) */
-    static const char punct[] = ";/[]\"{}()=+\\_-><@`,?!";
-    char keep_or_del[256] = {0};
-    for (const char *q = punct; *q; q++) {
-        char sp1[3] = {*q, ' ', 0}, sp2[3] = {' ', *q, 0};
-        keep_or_del[(unsigned char)*q] = (strstr(t, sp1) || strstr(t, sp2)) ? 'd' : 's';
-    }
-    lv_text o = {0};
-    for (char *p = t; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (keep_or_del[c] != 'd') lv_text_putc(&o, keep_or_del[c] == 's' ? ' ' : (char)c);
-    }
-    free(t);
-    t = lv_text_take(&o);
+    t = mt_punctuation(t);
     if (!t) return NULL;
-    /* then PERIOD_STRIP.sub("", text, re.UNICODE) on the result: re.UNICODE lands in the count
-     * slot, so at most 32 periods not followed by a digit are deleted */
-    int periods = 0;
-    size_t k = 0;
-    for (size_t i = 0; t[i]; i++) {
-        if (t[i] == '.' && !isdigit((unsigned char)t[i + 1]) && periods < 32) { periods++; continue; }
-        t[k++] = t[i];
-    }
-    t[k] = 0;
     /* process_digit_article: number words, articles, contractions; words joined by a space */
     lv_text w = {0};
     for (char *p = t; *p;) {

@@ -20,12 +20,13 @@
 
 /* ---- yes / no ------------------------------------------------------------------------- */
 typedef enum { LV_YN_YES, LV_YN_NO, LV_YN_OTHER, LV_YN_COUNT } lv_yn;
-typedef enum { LV_YNRULE_MME, LV_YNRULE_LMMS, LV_YNRULE_POPE, LV_YNRULE_COUNT } lv_yn_rule;
+typedef enum { LV_YNRULE_MME, LV_YNRULE_LMMS, LV_YNRULE_POPE, LV_YNRULE_VLMEVAL, LV_YNRULE_COUNT } lv_yn_rule;
 
 /* MME official: lowercase; exact "yes"/"no", else "yes" then "no" searched in the first 4
  * characters, else other. lmms-eval: strip, delete ".", a lone y/n counts, then the same.
  * POPE: text before the first ".", commas deleted, split on single spaces; any word exactly
- * "No", "no" or "not" gives no, everything else (even "NO", "") is yes. */
+ * "No", "no" or "not" gives no, everything else (even "NO", "") is yes. VLMEvalKit: lowercase,
+ * VQA punctuation pass, words; yes xor no, else other. */
 lv_yn       lv_yesno_parse(const char *response, lv_yn_rule rule);
 /* "yes"/"no" (any case, surrounding blanks) -> LV_YN_YES/NO, else LV_YN_OTHER. */
 lv_yn       lv_yesno_gold(const char *gold);

@@ -14,25 +14,27 @@
 
 START_TEST(test_yesno_table)
 {
-    /* §6.2 parsing table: response, official MME, lmms-eval MME, POPE */
-    static const struct { const char *r; lv_yn mme, lmms, pope; } t[] = {
-        {"Yes", LV_YN_YES, LV_YN_YES, LV_YN_YES},
-        {"No.", LV_YN_NO, LV_YN_NO, LV_YN_NO},
-        {"Not sure", LV_YN_NO, LV_YN_NO, LV_YN_YES},
-        {"eyes", LV_YN_YES, LV_YN_YES, LV_YN_YES},
-        {"Y", LV_YN_OTHER, LV_YN_YES, LV_YN_YES},
-        {"NO", LV_YN_NO, LV_YN_NO, LV_YN_YES},
-        {"I think yes", LV_YN_OTHER, LV_YN_OTHER, LV_YN_YES},
-        {"There is no dog in the image.", LV_YN_OTHER, LV_YN_OTHER, LV_YN_NO},
-        {"Yes, there is a cat. No other animals.", LV_YN_YES, LV_YN_YES, LV_YN_YES},
-        {"I don't think so", LV_YN_OTHER, LV_YN_OTHER, LV_YN_YES},
-        {"yes and no", LV_YN_YES, LV_YN_YES, LV_YN_NO},
+    /* §6.2 parsing table: response, official MME, lmms-eval MME, POPE, VLMEvalKit */
+    static const struct { const char *r; int mme, lmms, pope, vlm; } t[] = {
+        {"Yes", LV_YN_YES, LV_YN_YES, LV_YN_YES, LV_YN_YES},
+        {"No.", LV_YN_NO, LV_YN_NO, LV_YN_NO, LV_YN_NO},
+        {"Not sure", LV_YN_NO, LV_YN_NO, LV_YN_YES, LV_YN_OTHER},
+        {"eyes", LV_YN_YES, LV_YN_YES, LV_YN_YES, LV_YN_OTHER},
+        {"Y", LV_YN_OTHER, LV_YN_YES, LV_YN_YES, LV_YN_OTHER},
+        {"NO", LV_YN_NO, LV_YN_NO, LV_YN_YES, LV_YN_NO},
+        {"I think yes", LV_YN_OTHER, LV_YN_OTHER, LV_YN_YES, LV_YN_YES},
+        {"There is no dog in the image.", LV_YN_OTHER, LV_YN_OTHER, LV_YN_NO, LV_YN_NO},
+        {"Yes, there is a cat. No other animals.", LV_YN_YES, LV_YN_YES, LV_YN_YES, LV_YN_OTHER},
+        {"I don't think so", LV_YN_OTHER, LV_YN_OTHER, LV_YN_YES, LV_YN_OTHER},
+        {"yes and no", LV_YN_YES, LV_YN_YES, LV_YN_NO, LV_YN_OTHER},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_MME) == t[i].mme, "mme %s", t[i].r);
-        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_LMMS) == t[i].lmms, "lmms %s", t[i].r);
-        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_POPE) == t[i].pope, "pope %s", t[i].r);
+        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_MME) == (lv_yn)t[i].mme, "mme %s", t[i].r);
+        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_LMMS) == (lv_yn)t[i].lmms, "lmms %s", t[i].r);
+        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_POPE) == (lv_yn)t[i].pope, "pope %s", t[i].r);
+        ck_assert_msg(lv_yesno_parse(t[i].r, LV_YNRULE_VLMEVAL) == (lv_yn)t[i].vlm, "vlmeval %s", t[i].r);
     }
+    ck_assert_int_eq(lv_yesno_parse("yes/no", LV_YNRULE_VLMEVAL), LV_YN_OTHER);
     ck_assert_int_eq(lv_yesno_gold(" Yes "), LV_YN_YES);
     ck_assert_int_eq(lv_yesno_gold("no"), LV_YN_NO);
     ck_assert_int_eq(lv_yesno_gold("maybe"), LV_YN_OTHER);
