@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void lv_gen_opts_default(lv_gen_opts *o)
 {
@@ -174,7 +175,7 @@ static double lv_gen_now(void)
 
 typedef struct {
     double t0;
-    int steps, quiet, show_canvas;
+    int steps, quiet, show_canvas, tty;
     const lv_llada_dir *d;
     int32_t *canvas;   /* [gen_length] scratch for --show-canvas */
 } lv_gen_progress;
@@ -186,9 +187,10 @@ static void lv_gen_on_pass(void *user, int pass, int block, int n_blocks, int co
 {
     lv_gen_progress *g = user;
     double el = lv_gen_now() - g->t0, eta = el / (pass + 1) * (g->steps - pass - 1);
-    if (!g->quiet)
-        fprintf(stderr, "\rstep %d/%d  block %d/%d  committed %d/%d  %.1fs  eta %.1fs   ", pass + 1,
-                g->steps, block + 1, n_blocks, committed, G, el, eta);
+    if (!g->quiet)   /* redrawn in place on a terminal, one line per pass in a log */
+        fprintf(stderr, "%sstep %d/%d  block %d/%d  committed %d/%d  %.1fs  eta %.1fs%s",
+                g->tty ? "\r" : "", pass + 1, g->steps, block + 1, n_blocks, committed, G, el, eta,
+                g->tty ? "   " : "\n");
     if (g->show_canvas) {
         fputc('\n', stderr);
         int run = 0;
@@ -269,7 +271,7 @@ lv_status lv_cmd_generate(int argc, char **argv)
     float *pe = NULL;
     int n_ids = 0, n_rows = 0, n_stops = 0;
     lv_gen_image im = {0};
-    lv_gen_progress g = {.quiet = quiet, .show_canvas = show_canvas, .d = &d};
+    lv_gen_progress g = {.quiet = quiet, .show_canvas = show_canvas, .tty = isatty(2), .d = &d};
     if (s == LV_OK) s = lv_gen_opts_params(&o, &d, &p);
     if (s == LV_OK && !strcmp(sampler, "llada_text")) {
         /* generate.py (spec §6.5): no bans, no stop strings, every step runs */
@@ -314,7 +316,7 @@ lv_status lv_cmd_generate(int argc, char **argv)
         g.t0 = lv_gen_now();
         s = lv_llada_dir_generate(&d, pe, n_rows, &p, &r);
         if (!quiet)
-            fprintf(stderr, "\n%d passes, %d tokens, prompt %d tokens, %.2fs\n", r.n_passes, r.n_ids,
+            fprintf(stderr, "%s%d passes, %d tokens, prompt %d tokens, %.2fs\n", g.tty ? "\n" : "", r.n_passes, r.n_ids,
                     n_rows, lv_gen_now() - g.t0);
     }
     if (s == LV_OK) {
