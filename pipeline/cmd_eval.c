@@ -54,6 +54,7 @@ static char *ev_resolve(const char *run_dir, const char *p)
 
 typedef struct {
     const char *bench, *format, *images, *annotations, *split;
+    const char *yesno_rule, *mc_rule;   /* alternative parsers for a rescore */
     int         official;
 } ev_opts;
 
@@ -72,6 +73,23 @@ static lv_status ev_bench(lv_bench **b, const char *run_dir, const cJSON *run, c
     p.annotations = ann;
     p.split = o->split ? o->split : ev_str(bj, "split");
     if (st == LV_OK) st = lv_bench_load(b, path, &p);
+    static const char *const yn[LV_YNRULE_COUNT] = {"mme", "lmms", "pope", "vlmeval"};
+    if (st == LV_OK && o->yesno_rule) {
+        int r = -1;
+        for (int k = 0; k < LV_YNRULE_COUNT; k++)
+            if (!strcmp(o->yesno_rule, yn[k])) r = k;
+        if (r < 0) st = lv_fail(LV_ERR_ARG, "eval: --yesno-rule '%s' is not mme, lmms, pope or vlmeval", o->yesno_rule);
+        else (*b)->yn_rule = (lv_yn_rule)r;
+    }
+    if (st == LV_OK && o->mc_rule) {
+        if (!strcmp(o->mc_rule, "can_infer")) (*b)->mc_rule = LV_MCRULE_CAN_INFER;
+        else if (!strcmp(o->mc_rule, "mmmu")) (*b)->mc_rule = LV_MCRULE_MMMU;
+        else st = lv_fail(LV_ERR_ARG, "eval: --mc-rule '%s' is not can_infer or mmmu", o->mc_rule);
+    }
+    if (st != LV_OK && *b) {
+        lv_bench_free(*b);
+        *b = NULL;
+    }
     free(path);
     free(images);
     free(ann);
@@ -190,7 +208,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
 {
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
-    ev_opts o = {NULL, NULL, NULL, NULL, NULL, 0};
+    ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     const lv_opt opts[] = {
         {"--rescore", NULL, LV_OPT_STR, &rescore, "RUN_DIR", "recompute summary.json, report.md and report.html of a run"},
         {"--merge", NULL, LV_OPT_FLAG, &merge, NULL, "merge the shard runs given as arguments into --out"},
@@ -200,6 +218,8 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--images", NULL, LV_OPT_STR, &o.images, "DIR", "image folder for POPE / VQA / COCO files"},
         {"--annotations", NULL, LV_OPT_STR, &o.annotations, "FILE", "VQAv2 annotation json"},
         {"--split", NULL, LV_OPT_STR, &o.split, "NAME", "Karpathy split (default test)"},
+        {"--yesno-rule", NULL, LV_OPT_STR, &o.yesno_rule, "RULE", "yes/no parser: mme, lmms, pope, vlmeval (default: by benchmark)"},
+        {"--mc-rule", NULL, LV_OPT_STR, &o.mc_rule, "RULE", "letter extraction: can_infer, mmmu (default: by benchmark)"},
         {"--official", NULL, LV_OPT_FLAG, &o.official, NULL, "also write official-format exports to RUN_DIR/official/"},
     };
     int nopt = (int)(sizeof opts / sizeof opts[0]), npos = 0, help = 0;

@@ -905,6 +905,16 @@ int lv_mmmu_open_correct(const lv_mmmu_pred *p, const char *const *golds, int n_
     return hit;
 }
 
+double lv_llava_bench_relative(const double *reference, const double *candidate, long n)
+{
+    double r = 0.0, c = 0.0;
+    for (long i = 0; i < n; i++) {
+        r += reference[i];
+        c += candidate[i];
+    }
+    return n > 0 && r != 0.0 ? 100.0 * (c / (double)n) / (r / (double)n) : 0.0;
+}
+
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 static int mt_dbl_cmp(const void *a, const void *b)

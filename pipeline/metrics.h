@@ -104,6 +104,10 @@ typedef enum { LV_ANLS_OFFICIAL, LV_ANLS_LMMS } lv_anls_variant;
  * distances count UTF-8 code points; lowercasing is ASCII. */
 double lv_anls(const char *pred, const char *const *golds, int n, lv_anls_variant v);
 
+/* LLaVA-Bench (summarize_gpt_review.py): 100 * mean(candidate scores) / mean(reference scores)
+ * of the judge's score pairs; papers print it with one decimal. 0 when n = 0. */
+double lv_llava_bench_relative(const double *reference, const double *candidate, long n);
+
 /* ---- captions ---------------------------------------------------------------------------- */
 /* PTB-like tokenizer (stand-in for CoreNLP PTBTokenizer -preserveLines -lowerCase + the
  * pycocoevalcap punctuation filter): lowercase, split off punctuation and clitics ('s n't 're

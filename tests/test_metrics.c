@@ -413,6 +413,11 @@ END_TEST
 
 START_TEST(test_helpers)
 {
+    /* §6.9: judge pairs (8,6), (9,9), (7,4) -> means 8.0 / 6.333 -> 79.2 */
+    const double ref[] = {8, 9, 7}, cand[] = {6, 9, 4};
+    double rel = lv_llava_bench_relative(ref, cand, 3);
+    REL_EQ(rel, 100.0 * 19.0 / 24.0, 1e-12);
+    REL_EQ(round(rel * 10.0) / 10.0, 79.2, 1e-12);
     const double v[] = {4, 1, 3, 2};
     REL_EQ(lv_percentile(v, 4, 0.5), 2.5, 1e-12);
     REL_EQ(lv_percentile(v, 4, 0.9), 3.7, 1e-12);

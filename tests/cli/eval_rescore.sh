@@ -22,6 +22,12 @@ done
 "$LLADAV" eval --rescore "$LV_WORK/mme_rt" --bench "$LV_WORK/mme/official/mme_eval_tool" > "$LV_WORK/rt.out"
 grep -q "MME perception 316.67 cognition 50.00" "$LV_WORK/rt.out" || fail "round trip: $(cat "$LV_WORK/rt.out")"
 
+# an alternative parser: under the lmms-eval rule "I think so" is still other, under POPE's it is yes
+"$LLADAV" eval --rescore "$LV_WORK/mme" --bench "$E/mme" --yesno-rule pope > "$LV_WORK/pope_rule.out"
+grep -q "0 unparsed" "$LV_WORK/pope_rule.out" || fail "pope rule: $(cat "$LV_WORK/pope_rule.out")"
+if "$LLADAV" eval --rescore "$LV_WORK/mme" --bench "$E/mme" --yesno-rule maybe 2> "$LV_WORK/rule.err"; then fail "bad rule accepted"; fi
+grep -q "is not mme, lmms, pope or vlmeval" "$LV_WORK/rule.err" || fail "rule message: $(cat "$LV_WORK/rule.err")"
+
 # native run: run.json names the benchmark relative to the run folder; truncated last line
 cp -r "$E/runs/native" "$LV_WORK/native"
 "$LLADAV" eval --rescore "$LV_WORK/native" --bench "$E/native" > "$LV_WORK/native.out" 2> "$LV_WORK/native.err"
