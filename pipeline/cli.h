@@ -39,6 +39,8 @@ lv_status lv_cmd_synth(int argc, char **argv);
 lv_status lv_cmd_tokenize(int argc, char **argv);
 lv_status lv_cmd_generate(int argc, char **argv);
 lv_status lv_cmd_dump(int argc, char **argv);
+lv_status lv_cmd_caption(int argc, char **argv);
+lv_status lv_cmd_ask(int argc, char **argv);
 lv_status lv_cmd_eval(int argc, char **argv);
 
 #endif

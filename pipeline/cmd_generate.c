@@ -49,18 +49,23 @@ static lv_status lv_parse_double(double *out, const char *name, const char *s)
     return LV_OK;
 }
 
+lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp)
+{
+    *sp = lv_sampler_default_params();
+    sp->gen_length = o->gen_length;
+    sp->steps = o->steps;
+    sp->block_length = o->block_length;
+    sp->seed = o->seed;
+    LV_TRY(lv_parse_double(&sp->temperature, "--temperature", o->temperature));
+    LV_TRY(lv_parse_double(&sp->cfg_scale, "--cfg", o->cfg));
+    return lv_remask_parse(&sp->remasking, o->remasking);
+}
+
 lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p)
 {
-    *p = lv_diffusion_default_params();
-    p->gen_length = o->gen_length;
-    p->steps = o->steps > 0 ? o->steps : o->gen_length;
-    p->block_length = o->block_length > 0 ? o->block_length : o->gen_length;
-    p->seed = o->seed;
-    LV_TRY(lv_parse_double(&p->temperature, "--temperature", o->temperature));
-    LV_TRY(lv_parse_double(&p->cfg_scale, "--cfg", o->cfg));
-    LV_TRY(lv_remask_parse(&p->remasking, o->remasking));
-    lv_llada_tokens_apply(&d->ids, p);
-    return lv_diffusion_validate(p);
+    lv_sampler_params sp;
+    LV_TRY(lv_gen_opts_sampler(o, &sp));
+    return lv_sampler_apply(&sp, &d->ids, p);
 }
 
 void lv_gen_image_free(lv_gen_image *im)

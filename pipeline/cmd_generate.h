@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "language.h"
+#include "lladav.h"
 #include "projector.h"
 #include "vision.h"
 
@@ -20,8 +21,14 @@ typedef struct {
 void lv_gen_opts_default(lv_gen_opts *o);
 /* Writes the LV_GEN_N_OPTS option rows (model, prompt, sampler, threads) to opts. */
 void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts);
+/* The sampler flags of o as the embedding API's settings (caption, ask: lladav.h). */
+lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp);
 /* Sampler params for o on model d (mask id, V_eff, bans, <|eot_id|> stop, dump semantics). */
 lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p);
+/* sp (steps / block_length 0 = gen_length) + the model's special ids t -> validated p
+ * (lladav.c; what lv_gen_opts_params and lv_model_ask both use). */
+lv_status lv_sampler_apply(const lv_sampler_params *sp, const lv_llada_tokens *t,
+                           lv_diffusion_params *p);
 /* One image through the vision stages (spec §3, §4.1-4.3); every intermediate is kept for dump. */
 typedef struct {
     lv_view_geometry g;

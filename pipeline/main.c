@@ -28,6 +28,8 @@ static const struct {
     {"eval",  lv_cmd_eval,  "score benchmark runs: --rescore a run folder, --merge shard runs"},
     {"generate", lv_cmd_generate, "answer a text prompt with the masked-diffusion sampler"},
     {"dump",  lv_cmd_dump,  "write the stage tensors of one request for parity checks (interfaces.md 2)"},
+    {"caption", lv_cmd_caption, "caption images in one sentence (default: the bundled model)"},
+    {"ask",   lv_cmd_ask,   "answer a question about an image"},
 };
 #define LV_N_COMMANDS ((int)(sizeof lv_commands / sizeof lv_commands[0]))
 
