@@ -1059,6 +1059,122 @@ static lv_status rd_coco(lv_bench *b, const char *path, const cJSON *j)
     return LV_OK;
 }
 
+/* ScienceQA (official repo layout): problems.json {pid: {question, choices, answer (index), hint,
+ * image ("image.png" | null), subject, ...}} + pid_splits.json {split: [pid...]}, images in
+ * images/<split>/<pid>/image.png. The IMG subset: problems of the split that have an image.
+ * Prompt as lmms-eval ScienceQA-IMG: "Context: {hint}\n" when there is a hint. */
+static lv_status rd_scienceqa(lv_bench *b, const char *dir, const char *split)
+{
+    char *pp = lv_strfmt("%s/problems.json", dir), *sp = lv_strfmt("%s/pid_splits.json", dir);
+    lv_status st = pp && sp ? LV_OK : lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+    cJSON *probs = st == LV_OK ? rd_json_file(pp, &st) : NULL, *splits = st == LV_OK ? rd_json_file(sp, &st) : NULL;
+    const cJSON *ids = splits ? rd_get(splits, split, NULL) : NULL, *e;
+    if (st == LV_OK && !cJSON_IsArray(ids)) st = lv_fail(LV_ERR_FORMAT, "%s: no split '%s'", sp, split);
+    if (st == LV_OK && !b->templates[LV_QTYPE_MC])
+        b->templates[LV_QTYPE_MC] = rd_strdup("{context_line}{question}\n{choices}\n"
+                                              "Answer with the option's letter from the given choices directly.");
+    int line = 0;
+    const cJSON *list = st == LV_OK ? ids : NULL;
+    cJSON_ArrayForEach(e, list) {
+        line++;
+        const cJSON *pr = cJSON_IsString(e) ? rd_get(probs, e->valuestring, NULL) : NULL;
+        if (pr && !cJSON_IsString(rd_get(pr, "image", NULL))) continue;   /* text-only problem */
+        lv_sample *s = rd_new_sample(b, line);
+        if (!s) { st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", pp); break; }
+        s->type = LV_QTYPE_MC;
+        s->id = rd_json_text(e);
+        const cJSON *q = pr ? rd_get(pr, "question", NULL) : NULL, *a = pr ? rd_get(pr, "answer", NULL) : NULL,
+                    *h = pr ? rd_get(pr, "hint", NULL) : NULL, *sub = pr ? rd_get(pr, "subject", NULL) : NULL,
+                    *im = pr ? rd_get(pr, "image", NULL) : NULL, *c;
+        if (!s->id || !cJSON_IsString(q) || !cJSON_IsNumber(a)) {
+            rd_sample_error(b, s, sp, "entry %d of split %s: no such problem with question and answer in problems.json", line, split);
+            continue;
+        }
+        s->question = rd_strdup(q->valuestring);
+        if (cJSON_IsString(h) && *h->valuestring) s->hint = rd_strdup(h->valuestring);
+        if (cJSON_IsString(sub)) s->category = rd_strdup(sub->valuestring);
+        cJSON_ArrayForEach(c, rd_get(pr, "choices", NULL)) {
+            char *t = rd_json_text(c);
+            if (!t || !rd_push(&s->choices, &s->n_choices, t, strlen(t))) RD_OOM(b, s, pp);
+            free(t);
+        }
+        int ans = a->valueint;
+        if (ans < 0 || ans >= s->n_choices || s->n_choices > 26) {
+            rd_sample_error(b, s, pp, "problem %s: answer %d outside its %d choices", s->id, ans, s->n_choices);
+            continue;
+        }
+        char gold[2] = {(char)('A' + ans), 0};
+        if (!rd_push(&s->golds, &s->n_golds, gold, 1)) RD_OOM(b, s, pp);
+        char *rel = lv_strfmt("images/%s/%s/%s", split, s->id, im->valuestring);
+        if (rel) rd_image_or_error(b, s, pp, rel);
+        free(rel);
+    }
+    cJSON_Delete(probs);
+    cJSON_Delete(splits);
+    free(pp);
+    free(sp);
+    return st;
+}
+
+static int rd_is_image_name(const char *n)
+{
+    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".pgm", ".tga"};
+    for (size_t k = 0; k < sizeof ext / sizeof *ext; k++)
+        if (rd_ends_with(n, ext[k])) return 1;
+    return 0;
+}
+
+static int rd_any(const char *n) { (void)n; return 1; }
+
+/* Every image under dir/rel (recursively, sorted), as a free-type sample with id = relative path. */
+static lv_status rd_images_walk(lv_bench *b, const char *dir, const char *rel, const char *question, int depth)
+{
+    if (depth > 16) return LV_OK;
+    char *full = rel ? lv_strfmt("%s/%s", dir, rel) : rd_strdup(dir);
+    char **names = NULL;
+    int n = 0;
+    lv_status st = full ? rd_list_dir(full, rd_any, &names, &n) : lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+    for (int i = 0; st == LV_OK && i < n; i++) {
+        char *r = rel ? lv_strfmt("%s/%s", rel, names[i]) : rd_strdup(names[i]);
+        char *f = r ? lv_strfmt("%s/%s", dir, r) : NULL;
+        if (!r || !f) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+        else if (rd_is_dir(f)) st = rd_images_walk(b, dir, r, question, depth + 1);
+        else if (rd_is_image_name(names[i])) {
+            lv_sample *s = rd_new_sample(b, 0);
+            if (!s) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+            else {
+                s->id = rd_strdup(r);
+                s->question = rd_strdup(question);
+                if (!s->id || !s->question || !rd_push_image(s, dir, r)) RD_OOM(b, s, dir);
+            }
+        }
+        free(r);
+        free(f);
+    }
+    rd_free_list(names, n);
+    free(full);
+    return st;
+}
+
+lv_status lv_bench_images(lv_bench **out, const char *dir, const char *question)
+{
+    *out = NULL;
+    if (!rd_is_dir(dir)) return lv_fail(LV_ERR_IO, "%s: not a folder", dir);
+    lv_bench *b = calloc(1, sizeof *b);
+    if (!b) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
+    for (int t = 0; t < LV_QTYPE_COUNT; t++) b->gen[t] = lv_bench_default_gen((lv_qtype)t);
+    b->yn_rule = LV_YNRULE_LMMS;
+    b->name = rd_strdup(rd_basename(dir));
+    b->format = rd_strdup("images");
+    b->path = rd_strdup(dir);
+    b->root = rd_strdup(dir);
+    lv_status st = rd_images_walk(b, dir, NULL, question ? question : "", 0);
+    if (st == LV_OK && b->n == 0) st = lv_fail(LV_ERR_INPUT, "%s: no images (.jpg .jpeg .png .bmp .gif .webp .ppm .pgm .tga)", dir);
+    if (st != LV_OK) { lv_bench_free(b); return st; }
+    *out = b;
+    return LV_OK;
+}
+
 static lv_status rd_karpathy(lv_bench *b, const char *path, const cJSON *j, const char *split)
 {
     int line = 0;
@@ -1269,6 +1385,10 @@ static const char *rd_detect(const char *path)
         char *base = rd_mme_base(path, 0);
         if (base) { free(base); return "mme"; }
         if ((base = rd_mme_base(path, 1))) { free(base); return "mme_txt"; }
+        char *sq = lv_strfmt("%s/pid_splits.json", path);
+        int scienceqa = sq && rd_is_file(sq);
+        free(sq);
+        if (scienceqa) return "scienceqa";
         char **names;
         int n;
         if (rd_list_dir(path, rd_is_pope_name, &names, &n) == LV_OK) {
@@ -1334,6 +1454,7 @@ lv_status lv_bench_load(lv_bench **out, const char *path, const lv_bench_params 
         else if (!strcmp(fmt, "docvqa")) st = rd_records_read(b, path, j, &rd_docvqa_map);
         else if (!strcmp(fmt, "chartqa")) st = rd_records_read(b, path, j, &rd_chartqa_map);
         else if (!strcmp(fmt, "gqa")) st = rd_gqa(b, path, j);
+        else if (!strcmp(fmt, "scienceqa")) st = rd_scienceqa(b, path, p.split ? p.split : "test");
         else if (!strcmp(fmt, "seed")) st = rd_seed(b, path, j);
         else if (!strcmp(fmt, "coco")) st = rd_coco(b, path, j);
         else if (!strcmp(fmt, "karpathy")) st = rd_karpathy(b, path, j, p.split ? p.split : "test");
@@ -1419,6 +1540,9 @@ char *lv_bench_prompt(const lv_bench *b, const lv_sample *s)
         else if (!strncmp(p, "{hint_line}", 11)) {
             if (*h) lv_text_printf(&o, "%s\n", h);
             p += 11;
+        } else if (!strncmp(p, "{context_line}", 14)) {
+            if (*h) lv_text_printf(&o, "Context: %s\n", h);
+            p += 14;
         } else if (!strncmp(p, "{choices}", 9)) {
             for (int i = 0; i < s->n_choices; i++) lv_text_printf(&o, "%s%c. %s", i ? "\n" : "", 'A' + i, s->choices[i]);
             p += 9;

@@ -15,6 +15,7 @@
  * (aliases question_id/text/label); MME release folder (split and flat layouts) and MME
  * eval_tool result txt folders; POPE coco_pope_*.json (JSON lines) files or a folder of them;
  * VQAv2 questions + annotations; TextVQA, DocVQA/InfoVQA, ChartQA, GQA and SEED-Bench json;
+ * ScienceQA folders (problems.json + pid_splits.json, IMG subset); a folder of images (batch);
  * COCO caption annotations and Karpathy dataset_coco.json; MMBench TSV (quoted, base64 images,
  * index references, nan, circular).
  *
@@ -72,11 +73,11 @@ typedef struct {
 
 typedef struct {
     const char *format;       /* NULL or "auto", "native", "mme", "mme_txt", "pope", "vqav2",
-                                 "textvqa", "docvqa", "chartqa", "gqa", "seed", "coco",
-                                 "karpathy", "mmbench" */
+                                 "textvqa", "docvqa", "chartqa", "gqa", "seed", "scienceqa",
+                                 "coco", "karpathy", "mmbench" */
     const char *image_root;   /* folder of images named by the file (POPE, VQA, COCO, ...) */
     const char *annotations;  /* VQAv2 annotation json (default: a sibling *annotations*.json) */
-    const char *split;        /* Karpathy split to read (default "test") */
+    const char *split;        /* Karpathy / ScienceQA split to read (default "test") */
     size_t      max_line;     /* 0 = LV_BENCH_MAX_LINE */
 } lv_bench_params;
 
@@ -98,9 +99,13 @@ lv_bench_params lv_bench_default_params(void);
 /* Returned *out: free with lv_bench_free. */
 lv_status   lv_bench_load(lv_bench **out, const char *path, const lv_bench_params *p);
 void        lv_bench_free(lv_bench *b);   /* NULL-safe */
+/* Batch VQA over a folder: every image below dir (recursively; .jpg .jpeg .png .bmp .gif .webp
+ * .ppm .pgm .tga), sorted, one free-type sample each with id = path relative to dir. */
+lv_status   lv_bench_images(lv_bench **out, const char *dir, const char *question);
 
 /* The user text of s: s->prompt, else the template of its type with {question}, {hint},
- * {hint_line} ("hint\n" or ""), {choices} ("A. x\nB. y") filled in. malloc'd, NULL on OOM. */
+ * {hint_line} ("hint\n" or ""), {context_line} ("Context: hint\n" or ""), {choices}
+ * ("A. x\nB. y") filled in. malloc'd, NULL on OOM. */
 char       *lv_bench_prompt(const lv_bench *b, const lv_sample *s);
 const char *lv_bench_default_template(lv_qtype t);
 lv_bench_gen lv_bench_default_gen(lv_qtype t);

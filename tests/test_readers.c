@@ -273,6 +273,39 @@ START_TEST(test_docvqa_chartqa_gqa_seed)
 }
 END_TEST
 
+START_TEST(test_scienceqa_images)
+{
+    lv_bench *b = rt_load("tests/eval/scienceqa", NULL, NULL);
+    ck_assert_str_eq(b->format, "scienceqa");
+    ck_assert_int_eq(b->n, 3);                 /* problem 8 has no image: not in the IMG subset */
+    const lv_sample *s = rt_get(b, "7");
+    ck_assert_str_eq(s->golds[0], "A");
+    ck_assert_str_eq(s->category, "social science");
+    ck_assert(rt_ends(s->images[0], "scienceqa/images/test/7/image.png"));
+    char *p = lv_bench_prompt(b, s);          /* no hint: no Context line */
+    ck_assert_str_eq(p, "Which of these states is farthest north?\nA. West Virginia\nB. Louisiana\nC. Arizona\n"
+                        "D. Oklahoma\nAnswer with the option's letter from the given choices directly.");
+    free(p);
+    p = lv_bench_prompt(b, rt_get(b, "9"));
+    ck_assert_str_eq(p, "Context: Look at the picture.\nSelect the solid.\nA. air\nB. rock\n"
+                        "Answer with the option's letter from the given choices directly.");
+    free(p);
+    ck_assert(strstr(rt_get(b, "10")->error, "answer 5 outside its 2 choices"));
+    lv_bench_free(b);
+
+    ck_assert_int_eq(lv_bench_images(&b, lv_test_path("tests/eval/native"), "What is this?"), LV_OK);
+    ck_assert_int_eq(b->n, 2);
+    ck_assert_str_eq(b->samples[0].id, "images/blue.png");      /* sorted relative paths */
+    ck_assert_str_eq(b->samples[1].id, "images/red.png");
+    ck_assert_int_eq(b->samples[0].type, LV_QTYPE_FREE);
+    p = lv_bench_prompt(b, &b->samples[1]);
+    ck_assert_str_eq(p, "What is this?");
+    free(p);
+    lv_bench_free(b);
+    ck_assert_int_eq(lv_bench_images(&b, lv_test_path("tests/eval/vqav2"), "q"), LV_ERR_INPUT);
+}
+END_TEST
+
 START_TEST(test_coco_karpathy)
 {
     lv_bench *b = rt_load("tests/eval/coco/captions_val2014.json", NULL, "tests/eval/coco/val2014");
@@ -381,6 +414,7 @@ int main(void)
     tcase_add_test(tc, test_pope);
     tcase_add_test(tc, test_vqav2_textvqa);
     tcase_add_test(tc, test_docvqa_chartqa_gqa_seed);
+    tcase_add_test(tc, test_scienceqa_images);
     tcase_add_test(tc, test_coco_karpathy);
     tcase_add_test(tc, test_mmbench);
     tcase_add_test(tc, test_failures);
