@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd_generate.h"
 #include "lladav.h"
@@ -21,7 +22,7 @@
 
 typedef struct {
     const char *name;   /* image path shown in the progress line */
-    int steps, quiet;
+    int steps, tty;
     double t0;
 } lv_cap_progress;
 
@@ -32,14 +33,16 @@ static double lv_cap_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* "IMAGE  step 3/16  block 1/1  committed 3/16  0.1s" on stderr, as generate's progress line. */
+/* "IMAGE  step 3/16  block 1/1  committed 3/16  0.1s" on stderr, as generate's progress line:
+ * redrawn in place on a terminal, one line per pass otherwise. */
 static void lv_cap_on_pass(void *user, int pass, int block, int n_blocks, int committed, int G,
                            const int32_t *tail)
 {
     (void)tail;
     const lv_cap_progress *g = user;
-    fprintf(stderr, "\r%s  step %d/%d  block %d/%d  committed %d/%d  %.1fs   ", g->name, pass + 1,
-            g->steps, block + 1, n_blocks, committed, G, lv_cap_now() - g->t0);
+    fprintf(stderr, "%s%s  step %d/%d  block %d/%d  committed %d/%d  %.1fs%s", g->tty ? "\r" : "",
+            g->name, pass + 1, g->steps, block + 1, n_blocks, committed, G, lv_cap_now() - g->t0,
+            g->tty ? "   " : "\n");
 }
 
 /* s[len] as a JSON string literal; unlike cJSON strings it may hold NUL bytes (a decoded
@@ -135,7 +138,7 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
     int n_images = is_ask ? 1 : npos;
 
     lv_sampler_params sp;
-    lv_cap_progress g = {.quiet = quiet};
+    lv_cap_progress g = {.tty = isatty(2)};
     if (s == LV_OK) s = lv_gen_opts_sampler(&o, &sp);
     if (s == LV_OK && !quiet) {
         sp.progress = lv_cap_on_pass;
@@ -153,8 +156,8 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
         g.t0 = lv_cap_now();
         s = lv_model_ask(m, pos[i], question, &sp, &r);
         if (!quiet && s == LV_OK)
-            fprintf(stderr, "\n%s: %d passes, %d tokens, prompt %d rows (%d image), %.2fs\n", pos[i],
-                    r.n_passes, r.n_response_tokens, r.n_prompt_rows, r.n_image_tokens, r.t_total);
+            fprintf(stderr, "%s%s: %d passes, %d tokens, prompt %d rows (%d image), %.2fs\n",
+                    g.tty ? "\n" : "", pos[i], r.n_passes, r.n_response_tokens, r.n_prompt_rows, r.n_image_tokens, r.t_total);
         if (s == LV_OK && json) {
             cJSON *obj = lv_cap_json(pos[i], question, &r);
             char *txt = obj ? cJSON_PrintUnformatted(obj) : NULL;
