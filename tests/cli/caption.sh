@@ -58,7 +58,7 @@ with open(sys.argv[3], "rb") as f:
     hdr = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
 tok, sec = o["tokens"], o["seconds"]
 assert o["answer"] + "\n" == open(sys.argv[4], encoding="utf-8").read(), o["answer"]
-assert o["image"].endswith("wide_150x60.png") and o["question"]
+assert o["image"].endswith("wide_150x60.png") and o["question"] and o["model"].endswith("tiny-f32")
 assert (o["image_width"], o["image_height"], o["views"]) == (150, 60, hdr["views"]["shape"][0])
 assert tok["image"] == hdr["image_embeds"]["shape"][0], tok
 assert tok["prompt_text"] == hdr["prompt_ids"]["shape"][0] - 1, tok
