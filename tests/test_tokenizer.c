@@ -2,7 +2,7 @@
  *
  * tests/tokenizer/expected/NAME.jsonl holds, per line of tests/tokenizer/corpus.jsonl, the ids
  * and decodes produced by `tokenizers` 0.22 (tests/tokenizer/make_expected.js). NAME's
- * tokenizer.json is tests/tokenizer/models/NAME/ (qwen3 committed; gpt4o, llama3, llama2 via
+ * tokenizer.json is tests/tokenizer/models/NAME/ (qwen3 committed as .gz, unpacked by cmake; gpt4o, llama3, llama2 via
  * tests/tokenizer/fetch_models.sh) or tests/fixtures/models/NAME/ (the tiny LLaDA fixtures).
  * Absent tokenizers are reported as SKIP on stderr; the committed ones must be present.
  */
