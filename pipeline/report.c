@@ -149,7 +149,13 @@ lv_status lv_preds_add(lv_preds *p, const char *id, const char *output, const ch
     r->output = rp_strdup(output);
     r->error = rp_strdup(error);
     r->time_ms = time_ms;
-    if (line) r->line = rp_strdup(line);
+    if (line) {
+        r->line = rp_strdup(line);
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *g = o ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "gen"), "gen_length") : NULL;
+        if (cJSON_IsNumber(g) && g->valuedouble > 0 && g->valuedouble < 1e9) r->gen_tokens = g->valueint;
+        cJSON_Delete(o);
+    }
     else {
         cJSON *o = cJSON_CreateObject();
         if (o) {
@@ -522,7 +528,7 @@ static lv_status rp_summary(lv_scoring *sc)
     cJSON_AddStringToObject(s, "benchmark", b->name ? b->name : "");
     cJSON_AddStringToObject(s, "format", b->format ? b->format : "");
     long total = b->n, done = 0, scored = 0, unparsed = 0, read_errors = 0, gen_errors = 0;
-    double tsum = 0.0;
+    double tsum = 0.0, tok = 0.0, tok_ms = 0.0;
     double *times = malloc((size_t)(b->n ? b->n : 1) * sizeof *times);
     long nt = 0;
     if (!times) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
@@ -535,6 +541,7 @@ static lv_status rp_summary(lv_scoring *sc)
         scored += r->scored;
         unparsed += r->scored && !r->parsed;
         if (r->p->time_ms > 0) { times[nt++] = r->p->time_ms; tsum += r->p->time_ms; }
+        if (r->p->time_ms > 0 && r->p->gen_tokens > 0) { tok += r->p->gen_tokens; tok_ms += r->p->time_ms; }
     }
     cJSON *c = cJSON_AddObjectToObject(s, "counts");
     cJSON_AddNumberToObject(c, "total", (double)total);
@@ -622,6 +629,8 @@ static lv_status rp_summary(lv_scoring *sc)
     cJSON_AddNumberToObject(tm, "mean_ms", nt ? tsum / (double)nt : 0.0);
     cJSON_AddNumberToObject(tm, "p50_ms", lv_percentile(times, nt, 0.5));
     cJSON_AddNumberToObject(tm, "p90_ms", lv_percentile(times, nt, 0.9));
+    /* generated (masked) positions per second of sample time: gen_length / time, end to end */
+    cJSON_AddNumberToObject(tm, "gen_tokens_per_s", tok_ms > 0 ? tok / (tok_ms / 1000.0) : 0.0);
     free(times);
     free(cats);
     cJSON_AddStringToObject(s, "predictions_hash", sc->hash);
@@ -853,8 +862,13 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
           rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
           rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), rp_num(counts, "missing"));
     lv_text_printf(&m, "- predictions hash: %s\n", sc->hash);
-    const cJSON *model = run_json ? cJSON_GetObjectItemCaseSensitive(run_json, "model") : NULL;
-    if (cJSON_IsString(model)) lv_text_printf(&m, "- model: %s\n", model->valuestring);
+    /* run.json settings: its scalar fields (and benchmark.path) */
+    const cJSON *c0;
+    cJSON_ArrayForEach(c0, run_json) {
+        if (cJSON_IsString(c0) && strlen(c0->valuestring) < 200) lv_text_printf(&m, "- %s: %s\n", c0->string, c0->valuestring);
+        else if (cJSON_IsNumber(c0)) lv_text_printf(&m, "- %s: %.17g\n", c0->string, c0->valuedouble);
+        else if (cJSON_IsBool(c0)) lv_text_printf(&m, "- %s: %s\n", c0->string, cJSON_IsTrue(c0) ? "true" : "false");
+    }
     char sbuf[32];
     lv_text_printf(&m, "\n## Overall\n\n| n | scored | correct | score |\n|---|---|---|---|\n| %.0f | %.0f | %.0f | %s |\n",
           rp_num(overall, "n"), rp_num(overall, "scored"), rp_num(overall, "correct"), rp_score_str(overall, sbuf, sizeof sbuf));
@@ -919,6 +933,20 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
               " &middot; predictions hash <code>%s</code></p>\n",
           rp_num(counts, "total"), rp_num(counts, "done"), rp_num(counts, "scored"), rp_num(counts, "unparsed"),
           rp_num(counts, "read_errors"), rp_num(counts, "generation_errors"), sc->hash);
+    int hdr = 0;
+    cJSON_ArrayForEach(c0, run_json) {
+        if (!cJSON_IsString(c0) && !cJSON_IsNumber(c0) && !cJSON_IsBool(c0)) continue;
+        if (cJSON_IsString(c0) && strlen(c0->valuestring) >= 200) continue;
+        if (!hdr++) lv_text_puts(&h, "<details><summary>run settings</summary><table>\n");
+        lv_text_puts(&h, "<tr><th>");
+        rp_html(&h, c0->string);
+        lv_text_puts(&h, "</th><td>");
+        if (cJSON_IsString(c0)) rp_html(&h, c0->valuestring);
+        else if (cJSON_IsNumber(c0)) lv_text_printf(&h, "%.17g", c0->valuedouble);
+        else lv_text_puts(&h, cJSON_IsTrue(c0) ? "true" : "false");
+        lv_text_puts(&h, "</td></tr>\n");
+    }
+    if (hdr) lv_text_puts(&h, "</table></details>\n");
     lv_text_printf(&h, "<h2>Overall score: %s</h2>\n", rp_score_str(overall, sbuf, sizeof sbuf));
     if (mme)
         lv_text_printf(&h, "<p>MME perception <b>%.2f</b>, cognition <b>%.2f</b>, total <b>%.2f</b></p>\n",
@@ -1216,7 +1244,7 @@ long lv_bench_select(const lv_bench *b, long limit, long sample, unsigned long l
 char *lv_pred_line(const lv_bench *b, const lv_sample *s, const char *prompt, const char *output, const char *error,
                    const lv_pred_info *info)
 {
-    lv_pred p = {(char *)s->id, (char *)output, (char *)error, info ? info->time_ms : 0.0, NULL};
+    lv_pred p = {(char *)s->id, (char *)output, (char *)error, info ? info->time_ms : 0.0, info ? info->gen_length : 0, NULL};
     lv_result r;
     memset(&r, 0, sizeof r);
     r.s = s;

@@ -23,6 +23,7 @@ typedef struct {
     char  *output;       /* raw model text (NULL when the sample failed) */
     char  *error;        /* why generation failed, or NULL */
     double time_ms;      /* 0 when absent */
+    int    gen_tokens;   /* gen.gen_length of the line, 0 when absent (tokens/s in the summary) */
     char  *line;         /* the line as read (without newline), kept verbatim for merges */
 } lv_pred;
 

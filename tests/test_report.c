@@ -372,10 +372,20 @@ START_TEST(test_select_and_line)
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "correct")));
     ck_assert_str_eq(cJSON_GetObjectItem(o, "error")->valuestring, "out of memory");
     ck_assert(cJSON_GetObjectItem(o, "meta") && cJSON_GetArraySize(cJSON_GetObjectItem(o, "images")) == 2);
-    /* a line written by the runner is read back by the rescoring path */
+    /* lines written by the runner are read back by the rescoring path: 2 tokens in 12.5 ms */
     lv_preds p = {0};
     cJSON *id = cJSON_GetObjectItem(o, "id");
     ck_assert_int_eq(lv_preds_add(&p, id->valuestring, NULL, "out of memory", 0, line), LV_OK);
+    char *l2 = lv_pred_line(b, s, "P", "B", NULL, &info);
+    ck_assert_int_eq(lv_preds_add(&p, s->id, "B", NULL, info.time_ms, l2), LV_OK);
+    free(l2);
+    ck_assert_int_eq(p.v[1].gen_tokens, 2);
+    ck_assert_int_eq(lv_preds_index(&p), LV_OK);
+    lv_scoring *sc;
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    NEAR(tr_num(sc->summary, "timing.gen_tokens_per_s"), 160.0);
+    NEAR(tr_num(sc->summary, "counts.generation_errors"), 1);
+    lv_scoring_free(sc);
     lv_preds_free(&p);
     cJSON_Delete(o);
     free(line);
