@@ -769,15 +769,25 @@ static char *rp_relpath(const char *from, const char *to)
     return o.oom ? (free(o.p), NULL) : o.p;
 }
 
-/* The thumbnail of a sample: embedded bytes (data URI) when small, else a relative link.
- * Decoding and shrinking large images is left to the vision library (hook: replace this). */
+static lv_thumb_fn rp_thumbnailer;
+
+void lv_report_set_thumbnailer(lv_thumb_fn fn) { rp_thumbnailer = fn; }
+
+/* The thumbnail of a sample: the thumbnailer's small image when one is set and succeeds, else
+ * the original bytes (embedded file or MMBench bytes) as a data URI when at most 256 KiB, else a
+ * relative link to the file. */
 static void rp_thumb(lv_text *h, const lv_sample *s, const char *dir)
 {
     const unsigned char *bytes = s->image_bytes;
     size_t n = s->n_image_bytes;
     char *file = NULL;
-    size_t fn = 0;
-    if (!bytes && s->n_images) {
+    unsigned char *small = NULL;
+    size_t fn = 0, sn = 0;
+    if (rp_thumbnailer && (bytes || s->n_images) &&
+        rp_thumbnailer(bytes ? NULL : s->images[0], bytes, n, &small, &sn) == 0 && small && rp_mime(small, sn)) {
+        bytes = small;
+        n = sn;
+    } else if (!bytes && s->n_images) {
         struct stat st;
         if (stat(s->images[0], &st) == 0 && (size_t)st.st_size <= RP_EMBED_MAX &&
             lv_file_read(s->images[0], &file, &fn) == LV_OK) {
@@ -798,6 +808,7 @@ static void rp_thumb(lv_text *h, const lv_sample *s, const char *dir)
         free(rel);
     } else lv_text_puts(h, "<span class=\"dim\">no image</span>");
     free(file);
+    free(small);
 }
 
 static void rp_sample_row_md(lv_text *m, const lv_result *r)

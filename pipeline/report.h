@@ -69,6 +69,13 @@ typedef struct {
 /* Score every sample that has a prediction. Returned *out: free with lv_scoring_free. */
 lv_status lv_score_run(lv_scoring **out, const lv_bench *b, const lv_preds *p);
 void      lv_scoring_free(lv_scoring *sc);
+/* Thumbnails for report.html: given an image file (path) or its bytes, return 0 and a small
+ * PNG/JPEG in *out (malloc'd, freed by the report) - e.g. decode + stb_image_resize in the
+ * vision library. Without one (or when it fails) images up to 256 KiB are embedded as they are
+ * and larger ones linked. */
+typedef int (*lv_thumb_fn)(const char *path, const unsigned char *bytes, size_t n, unsigned char **out,
+                           size_t *out_n);
+void      lv_report_set_thumbnailer(lv_thumb_fn fn);   /* NULL restores the default */
 /* summary.json, report.md and a self-contained report.html in dir. run_json: the run.json
  * content to quote in the header (may be NULL). */
 lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *run_json);

@@ -282,6 +282,19 @@ START_TEST(test_resume_fingerprint)
 }
 END_TEST
 
+/* A fake thumbnailer: a 1x1 GIF for any image. */
+static int tr_thumb(const char *path, const unsigned char *bytes, size_t n, unsigned char **out, size_t *out_n)
+{
+    static const unsigned char gif[] = "GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    (void)path;
+    (void)bytes;
+    (void)n;
+    *out = malloc(sizeof gif - 1);
+    memcpy(*out, gif, sizeof gif - 1);
+    *out_n = sizeof gif - 1;
+    return 0;
+}
+
 START_TEST(test_report_files)
 {
     lv_bench *b = tr_bench("tests/eval/native", NULL);
@@ -307,6 +320,18 @@ START_TEST(test_report_files)
     free(md);
     free(js);
     free(ans);
+    lv_scoring_free(sc);
+
+    /* a thumbnailer replaces the embedded originals */
+    lv_report_set_thumbnailer(tr_thumb);
+    ck_assert_int_eq(lv_score_run(&sc, b, &p), LV_OK);
+    const char *d3 = lv_test_join(lv_test_tmpdir(), "thumbs");
+    ck_assert_int_eq(lv_report_write(sc, d3, NULL), LV_OK);
+    lv_report_set_thumbnailer(NULL);
+    html = lv_test_read_file(lv_test_join(d3, "report.html"), NULL);
+    ck_assert(strstr(html, "data:image/gif;base64,R0lGODlh"));
+    ck_assert(!strstr(html, "data:image/png"));
+    free(html);
     lv_scoring_free(sc);
     lv_preds_free(&p);
     lv_bench_free(b);
