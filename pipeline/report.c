@@ -335,6 +335,7 @@ static int rp_categories(const lv_scoring *sc, const char ***out)
     if (!cats) return -1;
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < (pass ? sc->n : b->n_category_order); i++) {
+            if (pass && sc->r[i].s->error) continue;   /* read errors are listed apart */
             const char *c = pass ? sc->r[i].s->category : b->category_order[i];
             if (!c) c = "(none)";
             int seen = 0;
@@ -342,7 +343,8 @@ static int rp_categories(const lv_scoring *sc, const char ***out)
             if (seen) continue;
             if (pass == 0) {  /* only listed categories that occur */
                 int occurs = 0;
-                for (int k = 0; k < sc->n && !occurs; k++) occurs = sc->r[k].s->category && !strcmp(sc->r[k].s->category, c);
+                for (int k = 0; k < sc->n && !occurs; k++)
+                    occurs = !sc->r[k].s->error && sc->r[k].s->category && !strcmp(sc->r[k].s->category, c);
                 if (!occurs) continue;
             }
             cats[n++] = c;
@@ -914,12 +916,17 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         lv_text_printf(&m, "\n## Yes/no confusion\n\n| | pred yes | pred no/other |\n|---|---|---|\n| gold yes | %.0f | %.0f |\n"
                   "| gold no | %.0f | %.0f |\n\nanswers neither yes nor no: %.0f\n",
               rp_num(yn, "tp"), rp_num(yn, "fn"), rp_num(yn, "fp"), rp_num(yn, "tn"), rp_num(yn, "other"));
-    lv_text_puts(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |\n|---|---|---|---|---|---|---|\n");
+    const cJSON *circ_cats = circ ? cJSON_GetObjectItemCaseSensitive(circ, "categories") : NULL;
+    lv_text_printf(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |%s\n|---|---|---|---|---|---|---|%s\n",
+                   circ ? " circular |" : "", circ ? "---|" : "");
     cJSON_ArrayForEach(c, cats) {
         lv_text_puts(&m, "| ");
         rp_md(&m, c->string, 60);
-        lv_text_printf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |\n", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
+        lv_text_printf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
               rp_num(c, "correct"), rp_num(c, "unparsed"), rp_score_str(c, sbuf, sizeof sbuf));
+        const cJSON *cc = circ_cats ? cJSON_GetObjectItemCaseSensitive(circ_cats, c->string) : NULL;
+        if (circ) lv_text_printf(&m, cJSON_IsNumber(cc) ? " %.2f |" : " - |", cJSON_IsNumber(cc) ? cc->valuedouble : 0.0);
+        lv_text_puts(&m, "\n");
     }
     int shown = 0;
     for (int i = 0; i < sc->n && shown < 10; i++) {
@@ -993,6 +1000,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
           lw, lw, row * ncat, lw, row * ncat + 16, lw + bw, row * ncat + 16);
     lv_text_puts(&h, "<table><tr><th>category</th><th>n</th><th>done</th><th>scored</th><th>correct</th><th>unparsed</th><th>score</th>");
     if (mme) lv_text_puts(&h, "<th>acc</th><th>acc+</th><th>MME score</th>");
+    if (circ) lv_text_puts(&h, "<th>circular</th>");
     lv_text_puts(&h, "</tr>\n");
     cJSON_ArrayForEach(c, cats) {
         lv_text_puts(&h, "<tr><td>");
@@ -1004,6 +1012,9 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         const cJSON *t = mme ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(mme, "subtasks"), c->string) : NULL;
         if (mme && t) lv_text_printf(&h, "<td class=\"num\">%.2f</td><td class=\"num\">%.2f</td><td class=\"num\">%.2f</td>", rp_num(t, "acc"), rp_num(t, "acc_plus"), rp_num(t, "score"));
         else if (mme) lv_text_puts(&h, "<td></td><td></td><td></td>");
+        const cJSON *cc = circ_cats ? cJSON_GetObjectItemCaseSensitive(circ_cats, c->string) : NULL;
+        if (circ && cJSON_IsNumber(cc)) lv_text_printf(&h, "<td class=\"num\">%.2f</td>", cc->valuedouble);
+        else if (circ) lv_text_puts(&h, "<td class=\"num\">-</td>");
         lv_text_puts(&h, "</tr>\n");
     }
     lv_text_puts(&h, "</table>\n");
