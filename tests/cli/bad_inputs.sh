@@ -103,6 +103,20 @@ expect 11 "placeholders but 0 image" -- gen "$M" -p "<image> what is it?"
 expect 11 "placeholders but 1 image" -- gen "$M" -p "<image> <image>" -i "$img"
 expect 1 "--prompt TEXT are required" -- "$LLADAV" generate -m "$M"
 
+# ---- ask / caption (the embedding API's commands) ------------------------------------------
+ask() { "$LLADAV" ask -m "$M" -q --gen-length 4 "$@"; }
+expect 0 "" -- ask "$img" ""
+expect 11 "not valid UTF-8" -- ask "$img" $'why \xff'
+expect 11 "placeholders but 1 image" -- ask "$img" "<image> <image>"
+expect 10 "exceeds the limit" -- ask "$w/bomb.png" "what is it?"
+expect 8 "corrupt PNG" -- ask "$w/trunc.png" "what is it?"
+expect 2 "not a regular file" -- ask "$w" "what is it?"
+expect 1 "expected IMAGE QUESTION" -- ask "$img"
+expect 1 "expected at least one IMAGE" -- "$LLADAV" caption -m "$M" -q
+expect 8 "trunc.png: corrupt PNG" -- "$LLADAV" caption -m "$M" -q --gen-length 4 "$img" "$w/trunc.png"
+expect 1 "block_length: must divide" -- "$LLADAV" caption -m "$M" -q --gen-length 8 --block-length 3 "$img"
+expect 2 "config.json" -- env LLADAV_MODEL="$w/nonexistent" "$LLADAV" caption -q "$img"
+
 # ---- sampler parameters (1) and the sequence limit (10) ---------------------------------
 expect 1 "block_length: must divide gen_length" -- gen "$M" -p hi --gen-length 8 --block-length 3
 expect 1 "steps: at most gen_length" -- gen "$M" -p hi --gen-length 8 --steps 16
