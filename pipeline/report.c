@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -210,7 +211,7 @@ lv_status lv_preds_load(lv_preds *p, const char *path)
             cJSON *o = cJSON_ParseWithLength(buf + i, e - i);
             const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
             char *ids = id ? rp_json_id(id) : NULL;
-            if (!o || !ids || last) {
+            if (!o || !ids) {
                 if (last) p->dropped = 1;
                 else st = lv_fail(LV_ERR_FORMAT, "%s:%d: %s", path, line, !o ? "not valid JSON" : "missing \"id\"");
             } else {
@@ -237,6 +238,33 @@ lv_status lv_preds_load(lv_preds *p, const char *path)
     free(buf);
     if (st == LV_OK) st = lv_preds_index(p);
     if (st != LV_OK) lv_preds_free(p);
+    return st;
+}
+
+lv_status lv_preds_repair(const char *path, int *dropped)
+{
+    *dropped = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0) return errno == ENOENT ? LV_OK : lv_fail(LV_ERR_IO, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    LV_TRY(lv_file_read(path, &buf, &n));
+    lv_status st = LV_OK;
+    if (n && buf[n - 1] != '\n') {
+        size_t b = n;
+        while (b && buf[b - 1] != '\n') b--;
+        cJSON *o = cJSON_ParseWithLength(buf + b, n - b);
+        int whole = cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, "id");
+        cJSON_Delete(o);
+        if (whole) {   /* complete record, only its newline missing */
+            FILE *f = fopen(path, "ab");
+            if (!f || fputc('\n', f) == EOF || fclose(f) != 0) st = lv_fail(LV_ERR_IO, "%s: cannot append", path);
+        } else {
+            if (truncate(path, (off_t)b) != 0) st = lv_fail(LV_ERR_IO, "%s: cannot truncate: %s", path, strerror(errno));
+            *dropped = 1;
+        }
+    }
+    free(buf);
     return st;
 }
 

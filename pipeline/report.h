@@ -34,10 +34,13 @@ typedef struct {
     int     *by_id;      /* [n] indices sorted by id (built by lv_preds_index) */
 } lv_preds;
 
-/* Read a predictions file (a missing file is an empty list). A last line without its newline
- * or not parsing as JSON is a truncated write and is dropped (dropped = 1); any other bad
+/* Read a predictions file (a missing file is an empty list). A last line that does not parse
+ * as a JSON object with an id is a truncated write and is dropped (dropped = 1); any other bad
  * line fails with "<file>:<line>: ...". Later duplicates of an id replace earlier ones. */
 lv_status      lv_preds_load(lv_preds *p, const char *path);
+/* Before appending to a predictions file on resume: a truncated last line is cut off
+ * (*dropped = 1), a complete one missing its newline gets it. A missing file is fine. */
+lv_status      lv_preds_repair(const char *path, int *dropped);
 void           lv_preds_free(lv_preds *p);
 /* Append a record (copies everything); line NULL builds {"id", "output"[, "error"]}. */
 lv_status      lv_preds_add(lv_preds *p, const char *id, const char *output, const char *error,

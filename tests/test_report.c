@@ -54,6 +54,28 @@ START_TEST(test_preds_truncated)
     ck_assert_int_eq(lv_preds_load(&p, lv_test_join(dir, "absent.jsonl")), LV_OK);  /* fresh run */
     ck_assert_int_eq(p.n, 0);
     lv_preds_free(&p);
+
+    /* repair before appending: a complete last record gets its newline, a partial one goes */
+    const char *rp = lv_test_join(dir, "resume.jsonl");
+    int dropped;
+    const char *t1 = "{\"id\":\"a\",\"output\":\"x\"}\n{\"id\":\"b\",\"output\":\"y\"}";
+    lv_test_write_file(rp, t1, strlen(t1));
+    ck_assert_int_eq(lv_preds_load(&p, rp), LV_OK);
+    ck_assert_int_eq(p.n, 2);   /* complete without its newline: kept */
+    lv_preds_free(&p);
+    ck_assert_int_eq(lv_preds_repair(rp, &dropped), LV_OK);
+    ck_assert_int_eq(dropped, 0);
+    char *t = lv_test_read_file(rp, NULL);
+    ck_assert_str_eq(t, "{\"id\":\"a\",\"output\":\"x\"}\n{\"id\":\"b\",\"output\":\"y\"}\n");
+    free(t);
+    const char *t2 = "{\"id\":\"a\",\"output\":\"x\"}\n{\"id\":\"b\",\"out";
+    lv_test_write_file(rp, t2, strlen(t2));
+    ck_assert_int_eq(lv_preds_repair(rp, &dropped), LV_OK);
+    ck_assert_int_eq(dropped, 1);
+    t = lv_test_read_file(rp, NULL);
+    ck_assert_str_eq(t, "{\"id\":\"a\",\"output\":\"x\"}\n");
+    free(t);
+    ck_assert_int_eq(lv_preds_repair(lv_test_join(dir, "absent.jsonl"), &dropped), LV_OK);
 }
 END_TEST
 
