@@ -785,18 +785,6 @@ static lv_status rd_mme_txt(lv_bench *b, const char *path)
 
 /* ---- VQAv2, TextVQA, COCO, Karpathy (whole-file JSON) ------------------------------------- */
 
-static cJSON *rd_json_file(const char *path, lv_status *st)
-{
-    char *buf;
-    size_t n;
-    *st = lv_file_read(path, &buf, &n);
-    if (*st != LV_OK) return NULL;
-    cJSON *o = cJSON_ParseWithLength(buf, n);
-    free(buf);
-    if (!o) *st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
-    return o;
-}
-
 /* Images from a dataset record: require a safe relative name. */
 static void rd_image_or_error(lv_bench *b, lv_sample *s, const char *file, const char *rel)
 {
@@ -839,7 +827,7 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
         if (!ann_path) return lv_fail(LV_ERR_ARG, "%s: VQAv2 questions need their annotations file (give it explicitly)", path);
     }
     lv_status st;
-    cJSON *aj = rd_json_file(ann_path, &st);
+    cJSON *aj = lv_json_read(ann_path, &st);
     const cJSON *anns = aj ? rd_get(aj, "annotations", NULL) : NULL;
     if (aj && !cJSON_IsArray(anns)) st = lv_fail(LV_ERR_FORMAT, "%s: no \"annotations\" list", ann_path);
     int na = anns ? cJSON_GetArraySize(anns) : 0;
@@ -1067,7 +1055,7 @@ static lv_status rd_scienceqa(lv_bench *b, const char *dir, const char *split)
 {
     char *pp = lv_strfmt("%s/problems.json", dir), *sp = lv_strfmt("%s/pid_splits.json", dir);
     lv_status st = pp && sp ? LV_OK : lv_fail(LV_ERR_NOMEM, "%s: out of memory", dir);
-    cJSON *probs = st == LV_OK ? rd_json_file(pp, &st) : NULL, *splits = st == LV_OK ? rd_json_file(sp, &st) : NULL;
+    cJSON *probs = st == LV_OK ? lv_json_read(pp, &st) : NULL, *splits = st == LV_OK ? lv_json_read(sp, &st) : NULL;
     const cJSON *ids = splits ? rd_get(splits, split, NULL) : NULL, *e;
     if (st == LV_OK && !cJSON_IsArray(ids)) st = lv_fail(LV_ERR_FORMAT, "%s: no split '%s'", sp, split);
     if (st == LV_OK && !b->templates[LV_QTYPE_MC])
@@ -1428,7 +1416,7 @@ lv_status lv_bench_load(lv_bench **out, const char *path, const lv_bench_params 
     cJSON *j = NULL;
     static const char *const json_formats[] = {"json", "vqav2", "textvqa", "docvqa", "chartqa", "gqa", "seed", "coco", "karpathy"};
     for (size_t k = 0; k < sizeof json_formats / sizeof *json_formats && !j && st == LV_OK; k++)
-        if (!strcmp(fmt, json_formats[k])) j = rd_json_file(path, &st);
+        if (!strcmp(fmt, json_formats[k])) j = lv_json_read(path, &st);
     if (st == LV_OK && !strcmp(fmt, "json")) {   /* decided by the top-level keys */
         const cJSON *im = rd_get(j, "images", NULL), *qs = rd_get(j, "questions", NULL), *data = rd_get(j, "data", NULL);
         const cJSON *first = cJSON_IsArray(j) ? j->child : NULL;

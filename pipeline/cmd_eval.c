@@ -20,18 +20,6 @@
 #include "eval_text.h"
 #include "report.h"
 
-static cJSON *ev_read_json(const char *path, lv_status *st)
-{
-    char *buf;
-    size_t n;
-    *st = lv_file_read(path, &buf, &n);
-    if (*st != LV_OK) return NULL;
-    cJSON *o = cJSON_ParseWithLength(buf, n);
-    free(buf);
-    if (!o) *st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
-    return o;
-}
-
 static const char *ev_str(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -129,7 +117,7 @@ static lv_status ev_rescore(const char *dir, const ev_opts *o)
     if (!rp || !pp) { free(rp); free(pp); return lv_fail(LV_ERR_NOMEM, "eval: out of memory"); }
     struct stat sb;
     lv_status st = LV_OK;
-    cJSON *run = stat(rp, &sb) == 0 ? ev_read_json(rp, &st) : NULL;
+    cJSON *run = stat(rp, &sb) == 0 ? lv_json_read(rp, &st) : NULL;
     lv_bench *b = NULL;
     lv_preds p = {0};
     if (st == LV_OK) st = ev_bench(&b, dir, run, o);
@@ -158,7 +146,7 @@ static lv_status ev_merge(const char *out, const char *const *dirs, int n, const
     for (int d = 0; st == LV_OK && d < n; d++) {
         char *rp = NULL;
         if (asprintf(&rp, "%s/run.json", dirs[d]) < 0) return lv_fail(LV_ERR_NOMEM, "eval: out of memory");
-        cJSON *r = ev_read_json(rp, &st);
+        cJSON *r = lv_json_read(rp, &st);
         char *fp = r ? lv_run_fingerprint(r) : NULL;
         if (st == LV_OK && !fp) st = lv_fail(LV_ERR_NOMEM, "eval: out of memory");
         if (st == LV_OK && fp0 && strcmp(fp, fp0))

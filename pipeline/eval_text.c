@@ -84,3 +84,15 @@ lv_status lv_file_read(const char *path, char **buf, size_t *n)
     *n = len;
     return LV_OK;
 }
+
+cJSON *lv_json_read(const char *path, lv_status *st)
+{
+    char *buf;
+    size_t n;
+    *st = lv_file_read(path, &buf, &n);
+    if (*st != LV_OK) return NULL;
+    cJSON *o = cJSON_ParseWithLength(buf, n);
+    free(buf);
+    if (!o) *st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
+    return o;
+}

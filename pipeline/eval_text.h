@@ -3,6 +3,7 @@
 #ifndef LV_EVAL_TEXT_H
 #define LV_EVAL_TEXT_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 #include "core.h"
@@ -26,5 +27,7 @@ char *lv_text_take(lv_text *t);
 char *lv_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole file, NUL-terminated, malloc'd in *buf (regular files, pipes); "<path>: ..." errors. */
 lv_status lv_file_read(const char *path, char **buf, size_t *n);
+/* A whole JSON file parsed (free with cJSON_Delete); NULL with *st set on failure. */
+cJSON    *lv_json_read(const char *path, lv_status *st);
 
 #endif

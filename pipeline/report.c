@@ -1407,14 +1407,12 @@ char *lv_run_fingerprint(const cJSON *run)
 
 lv_status lv_run_check_resume(const char *dir, const char *fingerprint)
 {
-    char *path = lv_strfmt("%s/run.json", dir), *buf = NULL;
-    size_t n;
+    char *path = lv_strfmt("%s/run.json", dir);
     if (!path) return lv_fail(LV_ERR_NOMEM, "out of memory");
     struct stat st_;
     if (stat(path, &st_) != 0) { free(path); return LV_OK; }
-    lv_status st = lv_file_read(path, &buf, &n);
-    cJSON *o = st == LV_OK ? cJSON_ParseWithLength(buf, n) : NULL;
-    if (st == LV_OK && !o) st = lv_fail(LV_ERR_FORMAT, "%s: not valid JSON", path);
+    lv_status st;
+    cJSON *o = lv_json_read(path, &st);
     const cJSON *f = o ? cJSON_GetObjectItemCaseSensitive(o, "fingerprint") : NULL;
     if (st == LV_OK && (!cJSON_IsString(f) || strcmp(f->valuestring, fingerprint)))
         st = lv_fail(LV_ERR_INPUT,
@@ -1422,7 +1420,6 @@ lv_status lv_run_check_resume(const char *dir, const char *fingerprint)
                      "use --force to mix or --overwrite to restart",
                      path, cJSON_IsString(f) ? f->valuestring : "(none)", fingerprint);
     cJSON_Delete(o);
-    free(buf);
     free(path);
     return st;
 }
