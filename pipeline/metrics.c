@@ -968,9 +968,18 @@ static void mt_ptb_emit(lv_text *o, const char *t, size_t n)
     lv_text_put(o, t, n);
 }
 
-/* One word without leading/trailing punctuation: split clitics off its end. */
+/* One word without leading/trailing punctuation: PTB's fused forms (cannot gonna gotta wanna)
+ * and clitics split off its end. */
 static void mt_ptb_word(lv_text *o, const char *w, size_t n)
 {
+    static const char *const fused[][2] = {{"cannot", "can"}, {"gonna", "gon"}, {"gotta", "got"}, {"wanna", "wan"}};
+    for (int k = 0; k < 4; k++)
+        if (n == strlen(fused[k][0]) && !memcmp(w, fused[k][0], n)) {
+            size_t m = strlen(fused[k][1]);
+            mt_ptb_emit(o, w, m);
+            mt_ptb_emit(o, w + m, n - m);
+            return;
+        }
     static const char *const cl[] = {"n't", "'s", "'m", "'d", "'re", "'ve", "'ll"};
     for (int k = 0; k < 7; k++) {
         size_t m = strlen(cl[k]);
@@ -981,6 +990,24 @@ static void mt_ptb_word(lv_text *o, const char *w, size_t n)
         }
     }
     mt_ptb_emit(o, w, n);
+}
+
+/* "'s" "'m" "'d" "'re" "'ve" "'ll" at [q, e): a clitic written apart (pre-tokenized text). */
+static int mt_ptb_clitic_at(const char *q, const char *e)
+{
+    static const char *const cl[] = {"'s", "'m", "'d", "'re", "'ve", "'ll"};
+    for (int k = 0; k < 6; k++)
+        if ((size_t)(e - q) == strlen(cl[k]) && !memcmp(q, cl[k], (size_t)(e - q))) return 1;
+    return 0;
+}
+
+/* [w, q) is an abbreviation written with periods, like "u.s" or "a.m" (letter(.letter)+). */
+static int mt_ptb_abbrev(const char *w, const char *q)
+{
+    if (q - w < 3) return 0;
+    for (const char *p = w; p < q; p++)
+        if ((p - w) % 2 == 0 ? !isalpha((unsigned char)*p) : *p != '.') return 0;
+    return (q - w) % 2 == 1;
 }
 
 char *lv_ptb_tokenize(const char *text)
@@ -995,14 +1022,16 @@ char *lv_ptb_tokenize(const char *text)
         char *e = p;
         /* inside a chunk: ( ) [ ] { } ; ! ? " ` and "..." always split; ',' and ':' split
          * unless between digits (3,000 10:30); '.' splits unless followed by a letter or a
-         * digit (u.s.a 3.5); a trailing "'" after s (dogs') is dropped */
+         * digit (3.5) or ending an abbreviation (u.s.); a leading '$' and a trailing '%' are
+         * tokens of their own; a quote "'" splits unless it starts a clitic ('s 're ...) */
         char *w = b;
         for (char *q = b; q < e; q++) {
             char c = *q;
             int digit_around = q > b && q + 1 < e && isdigit((unsigned char)q[-1]) && isdigit((unsigned char)q[1]);
             int split = strchr("()[]{};!?\"`", c) != NULL || ((c == ',' || c == ':') && !digit_around) ||
-                        (c == '.' && !(q + 1 < e && isalnum((unsigned char)q[1]))) ||
-                        (c == '\'' && (q + 1 == e || q == w));
+                        (c == '.' && !(q + 1 < e && isalnum((unsigned char)q[1])) && !(q + 1 == e && mt_ptb_abbrev(w, q))) ||
+                        (c == '\'' && (q + 1 == e || (q == w && !mt_ptb_clitic_at(q, e)))) ||
+                        (c == '$' && q == w) || (c == '%' && q + 1 == e);
             if (!split) continue;
             mt_ptb_word(&o, w, (size_t)(q - w));
             mt_ptb_emit(&o, q, 1);

@@ -393,7 +393,10 @@ START_TEST(test_ptb_tokenize)
         {"Two dogs, playing (happily)!", "two dogs playing happily"},
         {"It doesn't fit", "it does n't fit"},
         {"A well-known 3.5 m sign; 3,000 \"people\"", "a well-known 3.5 m sign 3,000 people"},
-        {"The U.S. flag -- waving...", "the u.s flag waving"},
+        {"The U.S. flag -- waving...", "the u.s. flag waving"},
+        {"man 's hat , does n't", "man 's hat does n't"},           /* pre-tokenized stays */
+        {"I cannot pay $5, 50% off", "i can not pay $ 5 50 % off"},
+        {"the dogs' bowls 'here'", "the dogs bowls here"},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char *s = lv_ptb_tokenize(t[i][0]);
