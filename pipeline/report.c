@@ -1390,6 +1390,51 @@ lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *ru
     return st;
 }
 
+void lv_progress_init(lv_progress *p, long total, double now)
+{
+    memset(p, 0, sizeof *p);
+    p->total = total;
+    p->start = p->last = now;
+}
+
+void lv_progress_step(lv_progress *p, double now, int scored, double score, int parsed)
+{
+    double dt = now - p->last;
+    p->last = now;
+    p->done++;
+    p->steps++;
+    if (scored) {
+        p->scored++;
+        p->score_sum += score;
+        p->unparsed += !parsed;
+    }
+    if (p->steps == 2) p->ema = dt;                 /* the first sample carries the warm-up */
+    else if (p->steps > 2) p->ema = 0.9 * p->ema + 0.1 * dt;
+}
+
+/* "1h02m", "3m07s", "42s" */
+static void rp_duration(char *buf, size_t n, double s)
+{
+    long t = s > 0 ? (long)(s + 0.5) : 0;
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, n, "%lds", t);
+}
+
+void lv_progress_format(const lv_progress *p, double now, char *buf, size_t n)
+{
+    char eta[32] = "?", el[32], rate[32] = "? s/sample", score[32] = "-";
+    double per = p->ema > 0 ? p->ema : p->steps == 1 ? p->last - p->start : 0.0;
+    if (per > 0) {
+        snprintf(rate, sizeof rate, "%.2f s/sample", per);
+        rp_duration(eta, sizeof eta, per * (double)(p->total - p->done));
+    }
+    rp_duration(el, sizeof el, now - p->start);
+    if (p->scored) snprintf(score, sizeof score, "%.2f", 100.0 * p->score_sum / (double)p->scored);
+    snprintf(buf, n, "%ld/%ld %5.1f%% | %s | ETA %s | elapsed %s | score %s | unparsed %ld", p->done, p->total,
+             p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, rate, eta, el, score, p->unparsed);
+}
+
 char *lv_run_fingerprint(const cJSON *run)
 {
     cJSON *c = cJSON_Duplicate(run, 1);
