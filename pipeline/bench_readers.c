@@ -1249,6 +1249,12 @@ static size_t rd_tsv_row(const char *buf, size_t n, size_t i, rd_row *r, int *ok
 
 static int rd_nan(const char *v) { return !v || !*v || !strcmp(v, "nan") || !strcmp(v, "NaN"); }
 
+static int rd_sample_id_cmp(const void *a, const void *b, void *ctx)
+{
+    const lv_sample *v = ctx;
+    return strcmp(v[*(const int *)a].id, v[*(const int *)b].id);
+}
+
 static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
 {
     char *buf;
@@ -1273,6 +1279,8 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
     if (st == LV_OK && (col[C_INDEX] < 0 || col[C_QUESTION] < 0))
         st = lv_fail(LV_ERR_FORMAT, "%s: header needs 'index' and 'question' columns", path);
     int first = b->n;
+    char **refs = NULL;   /* [b->n - first] the index an image cell refers to, or NULL */
+    int refs_cap = 0;
     while (st == LV_OK && i < n) {
         int row_line = line + 1;
         size_t start = i;
@@ -1283,6 +1291,14 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
         if (row.n == 1 && !row.f[0][0]) continue;  /* blank line */
         lv_sample *s = rd_new_sample(b, row_line);
         if (!s) { st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); break; }
+        if (b->n - first > refs_cap) {
+            int cap = refs_cap ? refs_cap * 2 : 256;
+            char **q = realloc(refs, (size_t)cap * sizeof *q);
+            if (!q) { st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path); break; }
+            memset(q + refs_cap, 0, (size_t)(cap - refs_cap) * sizeof *q);
+            refs = q;
+            refs_cap = cap;
+        }
         s->type = LV_QTYPE_MC;
         const char *idx = col[C_INDEX] < row.n ? row.f[col[C_INDEX]] : NULL;
         if (idx && *idx) s->id = rd_strdup(idx);
@@ -1312,29 +1328,39 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
             if (lv_base64_decode(img, strlen(img), &s->image_bytes, &s->n_image_bytes) != LV_OK)
                 rd_sample_error(b, s, path, "index %s: image cell is not base64", s->id);
         } else if (img) {
-            s->meta = lv_strfmt("{\"image_ref\":\"%s\"}", img);  /* resolved after the whole file */
+            if (!(refs[b->n - 1 - first] = rd_strdup(img))) RD_OOM(b, s, path);   /* resolved below */
         } else if (ip) {
             rd_image_or_error(b, s, path, ip);
         }
 #undef RD_CELL
     }
     /* index-reference images: a short image cell names the row whose image to reuse */
+    int nrows = b->n - first, nsrc = 0;
+    int *src = st == LV_OK ? malloc((size_t)(nrows ? nrows : 1) * sizeof *src) : NULL;
+    if (st == LV_OK && !src) st = lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
+    for (int k = first; st == LV_OK && k < b->n; k++)
+        if (b->samples[k].id && b->samples[k].image_bytes) src[nsrc++] = k;
+    if (st == LV_OK) qsort_r(src, (size_t)nsrc, sizeof *src, rd_sample_id_cmp, b->samples);
     for (int k = first; st == LV_OK && k < b->n; k++) {
         lv_sample *s = &b->samples[k];
-        if (s->error || !s->meta || strncmp(s->meta, "{\"image_ref\":\"", 14)) continue;
-        char ref[80];
-        snprintf(ref, sizeof ref, "%.*s", (int)(strlen(s->meta) - 16), s->meta + 14);
-        free(s->meta);
-        s->meta = NULL;
-        const lv_sample *src = NULL;
-        for (int m = first; m < b->n && !src; m++)
-            if (b->samples[m].id && b->samples[m].image_bytes && !strcmp(b->samples[m].id, ref)) src = &b->samples[m];
-        if (!src) { rd_sample_error(b, s, path, "index %s: image refers to index %s, which has no image", s->id, ref); continue; }
-        s->image_bytes = malloc(src->n_image_bytes);
+        const char *ref = refs[k - first];
+        if (!ref || s->error) continue;
+        int lo = 0, hi = nsrc - 1, hit = -1;
+        while (lo <= hi) {
+            int mid = lo + (hi - lo) / 2, c = strcmp(b->samples[src[mid]].id, ref);
+            if (!c) { hit = src[mid]; break; }
+            if (c < 0) lo = mid + 1; else hi = mid - 1;
+        }
+        if (hit < 0) { rd_sample_error(b, s, path, "index %s: image refers to index %s, which has no image", s->id, ref); continue; }
+        const lv_sample *from = &b->samples[hit];
+        s->image_bytes = malloc(from->n_image_bytes);
         if (!s->image_bytes) { RD_OOM(b, s, path); continue; }
-        memcpy(s->image_bytes, src->image_bytes, src->n_image_bytes);
-        s->n_image_bytes = src->n_image_bytes;
+        memcpy(s->image_bytes, from->image_bytes, from->n_image_bytes);
+        s->n_image_bytes = from->n_image_bytes;
     }
+    for (int k = 0; k < nrows && k < refs_cap; k++) free(refs[k]);
+    free(refs);
+    free(src);
     rd_row_clear(&hdr);
     rd_row_clear(&row);
     free(hdr.f);
