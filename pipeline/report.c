@@ -1212,6 +1212,26 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
                : lv_fail(LV_ERR_NOMEM, "export: out of memory");
         free(t);
     }
+    /* MMMU main_eval_only.py input: {id: parsed answer}, the letter for multiple choice ("" when
+     * nothing parsed: lladav does not guess) and the raw response for open questions, which
+     * the script parses itself */
+    cJSON *mmmu = cJSON_CreateObject();
+    int nm = 0;
+    for (int i = 0; st == LV_OK && mmmu && i < sc->n; i++) {
+        const lv_result *r = &sc->r[i];
+        if (!r->p || r->s->error) continue;
+        if (r->metric == LV_METRIC_MMMU_OPEN) cJSON_AddStringToObject(mmmu, r->s->id, r->p->output ? r->p->output : "");
+        else if (r->metric == LV_METRIC_MC && b->mc_rule == LV_MCRULE_MMMU)
+            cJSON_AddStringToObject(mmmu, r->s->id, r->extracted ? r->extracted : "");
+        else continue;
+        nm++;
+    }
+    if (st == LV_OK && nm) {
+        char *t = cJSON_Print(mmmu);
+        st = t ? rp_write(od, "mmmu_eval_only.json", t, strlen(t)) : lv_fail(LV_ERR_NOMEM, "export: out of memory");
+        free(t);
+    }
+    cJSON_Delete(mmmu);
     free(ans.p);
     cJSON_Delete(vqa);
     cJSON_Delete(coco);

@@ -83,7 +83,7 @@ void      lv_report_set_thumbnailer(lv_thumb_fn fn);   /* NULL restores the defa
  * content to quote in the header (may be NULL). */
 lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *run_json);
 /* dir/official/: MME eval_tool txt per subtask, POPE answers (label order), VQA results json,
- * COCO caption results json, LLaVA answer jsonl - whichever apply. */
+ * COCO caption results json, MMMU eval-only dict, LLaVA answer jsonl - whichever apply. */
 lv_status lv_official_export(const lv_scoring *sc, const char *dir);
 
 /* A sample belongs to shard k (0-based) of n iff lv_shard_of(id, n) == k: FNV-1a of the id,

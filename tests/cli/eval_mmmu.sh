@@ -41,7 +41,7 @@ with open(os.path.join(out, 'bench/questions.jsonl'), 'w') as q, open(os.path.jo
         p.write(json.dumps({'id': k, 'output': outs[k]}) + '\n')
 json.dump({'name': 'mmmu-val-eval-only', 'mc_rule': 'mmmu', 'category_order': list(DOM)}, open(os.path.join(out, 'bench/benchmark.json'), 'w'))
 PY
-"$LLADAV" eval --rescore "$LV_WORK/run" --bench "$LV_WORK/bench"
+"$LLADAV" eval --rescore "$LV_WORK/run" --bench "$LV_WORK/bench" --official
 /usr/bin/python3 - "$LV_WORK/run/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -51,4 +51,11 @@ want = {"Art and Design": (63, 120), "Business": (34, 150), "Science": (44, 150)
 got = {k: (v["correct"], v["n"]) for k, v in s["categories"].items()}
 assert got == want, got
 print("MMMU eval-only: 330/900 and every discipline match main_eval_only.py")
+PY
+# the official export is main_eval_only.py's input again: same predictions, key for key
+/usr/bin/python3 - "$LV_WORK/run/official/mmmu_eval_only.json" "$LV_MMMU_DIR/example_outputs/llava1.5_13b/total_val_output.json" <<'PY'
+import json, sys
+got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert got == want, [k for k in want if got.get(k) != want[k]][:5]
+print("official/mmmu_eval_only.json equals the fixture's total_val_output.json")
 PY
