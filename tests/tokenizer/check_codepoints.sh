@@ -2,7 +2,7 @@
 # check_codepoints.sh - every Unicode scalar value (U+0020..U+10FFFF, 48 per line, a space after
 # every third) through the HF library and through `lladav tokenize --jsonl`; prints the lines
 # that differ with their code point range. A manual check (needs node + npm install here):
-#   tests/tokenizer/check_codepoints.sh build/pipeline/lladav [NAME ...]   (default: qwen3)
+#   tests/tokenizer/check_codepoints.sh build/lladav [NAME ...]   (default: qwen3)
 # Result on Debian 12 (PCRE2 10.42 = Unicode 14, utf8proc 2.8 = Unicode 15): identical except
 # for lines holding characters added in Unicode 13-16 (see README.md, known differences).
 set -euo pipefail
