@@ -75,7 +75,8 @@ lv_status lv_model_find(char *dir, size_t size)
     const char *rel[] = {"/../share/lladav/models/", "/../samples/models/", "/../../samples/models/"};
     char cand[4096];
     for (int i = 0; slash && i < 3; i++) {
-        snprintf(cand, sizeof cand, "%s%s%s", exe, rel[i], LV_BUNDLED_MODEL);
+        if (snprintf(cand, sizeof cand, "%s%s%s", exe, rel[i], LV_BUNDLED_MODEL) >= (int)sizeof cand)
+            continue;   /* a truncated path could name another folder */
         if (lv_is_model_dir(cand) && strlen(cand) < size) {
             strcpy(dir, cand);
             return LV_OK;
