@@ -354,43 +354,99 @@ static void rp_score_one(const lv_bench *b, lv_result *r)
     if (r->correct >= 0 && r->metric != LV_METRIC_VQA && r->metric != LV_METRIC_ANLS) r->score = r->correct;
 }
 
-/* Category keys in report order: benchmark.json category_order, then first appearance. */
-static int rp_categories(const lv_scoring *sc, const char ***out)
-{
-    const lv_bench *b = sc->b;
-    const char **cats = malloc((size_t)(b->n + b->n_category_order + 1) * sizeof *cats);
-    int n = 0;
-    if (!cats) return -1;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < (pass ? sc->n : b->n_category_order); i++) {
-            if (pass && sc->r[i].s->error) continue;   /* read errors are listed apart */
-            const char *c = pass ? sc->r[i].s->category : b->category_order[i];
-            if (!c) c = "(none)";
-            int seen = 0;
-            for (int k = 0; k < n && !seen; k++) seen = !strcmp(cats[k], c);
-            if (seen) continue;
-            if (pass == 0) {  /* only listed categories that occur */
-                int occurs = 0;
-                for (int k = 0; k < sc->n && !occurs; k++)
-                    occurs = !sc->r[k].s->error && sc->r[k].s->category && !strcmp(sc->r[k].s->category, c);
-                if (!occurs) continue;
-            }
-            cats[n++] = c;
-        }
-    *out = cats;
-    return n;
-}
-
 static const char *rp_cat(const lv_sample *s) { return s->category ? s->category : "(none)"; }
 
-/* {n, scored, correct, unparsed, score} over results accepted by keep. */
-static cJSON *rp_block(const lv_scoring *sc, int (*keep)(const lv_result *, const void *), const void *arg)
+/* The readable results sharing a category (or subcategory): indices into sc->r in benchmark
+ * order. Groups come in report order: benchmark.json category_order, then first appearance. */
+typedef struct {
+    const char *key;
+    long        rank;
+    int        *idx;    /* [n] points into the shared store */
+    int         n;
+} rp_group;
+
+typedef struct {
+    rp_group *g;
+    int       n;
+    int      *store;
+} rp_grouping;
+
+static const char *rp_key(const lv_scoring *sc, int i, int sub)
+{
+    return sub ? sc->r[i].s->subcategory : rp_cat(sc->r[i].s);
+}
+
+typedef struct {
+    const lv_scoring *sc;
+    int               sub;
+} rp_key_ctx;
+
+static int rp_idx_cmp(const void *a, const void *b, void *ctx)
+{
+    const rp_key_ctx *k = ctx;
+    int x = *(const int *)a, y = *(const int *)b, c = strcmp(rp_key(k->sc, x, k->sub), rp_key(k->sc, y, k->sub));
+    return c ? c : (x > y) - (x < y);
+}
+
+static int rp_rank_cmp(const void *a, const void *b)
+{
+    long x = ((const rp_group *)a)->rank, y = ((const rp_group *)b)->rank;
+    return (x > y) - (x < y);
+}
+
+/* O(n log n): sort the indices by key, cut the runs, order the runs. */
+static lv_status rp_group_by(const lv_scoring *sc, int sub, rp_grouping *out)
+{
+    memset(out, 0, sizeof *out);
+    int m = 0;
+    out->store = malloc((size_t)(sc->n ? sc->n : 1) * sizeof *out->store);
+    if (!out->store) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    for (int i = 0; i < sc->n; i++)
+        if (!sc->r[i].s->error && rp_key(sc, i, sub)) out->store[m++] = i;
+    rp_key_ctx ctx = {sc, sub};
+    qsort_r(out->store, (size_t)m, sizeof *out->store, rp_idx_cmp, &ctx);
+    out->g = malloc((size_t)(m ? m : 1) * sizeof *out->g);
+    if (!out->g) { free(out->store); return lv_fail(LV_ERR_NOMEM, "summary: out of memory"); }
+    const lv_bench *b = sc->b;
+    for (int i = 0; i < m;) {
+        int j = i;
+        const char *k = rp_key(sc, out->store[i], sub);
+        while (j < m && !strcmp(rp_key(sc, out->store[j], sub), k)) j++;
+        rp_group *g = &out->g[out->n++];
+        g->key = k;
+        g->idx = out->store + i;
+        g->n = j - i;
+        g->rank = (long)b->n_category_order + out->store[i];   /* first appearance */
+        for (int o = 0; !sub && o < b->n_category_order; o++)
+            if (!strcmp(b->category_order[o], k)) { g->rank = o; break; }
+        i = j;
+    }
+    qsort(out->g, (size_t)out->n, sizeof *out->g, rp_rank_cmp);
+    return LV_OK;
+}
+
+static void rp_grouping_free(rp_grouping *g)
+{
+    free(g->g);
+    free(g->store);
+}
+
+static const rp_group *rp_group_find(const rp_grouping *gs, const char *key)
+{
+    for (int i = 0; i < gs->n; i++)
+        if (!strcmp(gs->g[i].key, key)) return &gs->g[i];
+    return NULL;
+}
+
+/* {n, done, scored, correct, unparsed, score} over idx[0..n) (idx NULL: every result). */
+static cJSON *rp_block(const lv_scoring *sc, const int *idx, int n_idx)
 {
     long n = 0, done = 0, scored = 0, correct = 0, unparsed = 0, in_score = 0;
     double sum = 0.0;
-    for (int i = 0; i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
-        if (r->s->error || !keep(r, arg)) continue;
+    int count = idx ? n_idx : sc->n;
+    for (int k = 0; k < count; k++) {
+        const lv_result *r = &sc->r[idx ? idx[k] : k];
+        if (r->s->error) continue;
         n++;
         done += r->p != NULL;
         if (!r->scored) continue;
@@ -413,53 +469,38 @@ static cJSON *rp_block(const lv_scoring *sc, int (*keep)(const lv_result *, cons
     return o;
 }
 
-static int rp_keep_all(const lv_result *r, const void *a) { (void)r; (void)a; return 1; }
-static int rp_keep_cat(const lv_result *r, const void *a) { return !strcmp(rp_cat(r->s), (const char *)a); }
-static int rp_keep_type(const lv_result *r, const void *a) { return (int)r->s->type == *(const int *)a; }
-
-/* acc / acc+ over scored results of a filter, grouped by sample group. */
-static lv_status rp_groups(const lv_scoring *sc, int (*keep)(const lv_result *, const void *), const void *arg,
-                           lv_group_scores *out)
+/* acc / acc+ over the scored results of idx[0..n) (idx NULL: all) with metric m, by group. */
+static lv_status rp_groups(const lv_scoring *sc, const int *idx, int n_idx, lv_metric m, lv_group_scores *out)
 {
-    const char **g = malloc((size_t)(sc->n ? sc->n : 1) * sizeof *g);
-    int *ok = malloc((size_t)(sc->n ? sc->n : 1) * sizeof *ok);
-    long m = 0;
+    int count = idx ? n_idx : sc->n;
+    const char **g = malloc((size_t)(count ? count : 1) * sizeof *g);
+    int *ok = malloc((size_t)(count ? count : 1) * sizeof *ok);
+    long k = 0;
     lv_status st = g && ok ? LV_OK : lv_fail(LV_ERR_NOMEM, "summary: out of memory");
-    for (int i = 0; st == LV_OK && i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
-        if (r->s->error || !r->scored || r->correct < 0 || !keep(r, arg)) continue;
-        g[m] = r->s->group;
-        ok[m++] = r->correct > 0;
+    for (int j = 0; st == LV_OK && j < count; j++) {
+        const lv_result *r = &sc->r[idx ? idx[j] : j];
+        if (r->s->error || !r->scored || r->correct < 0 || r->metric != m) continue;
+        g[k] = r->s->group;
+        ok[k++] = r->correct > 0;
     }
-    if (st == LV_OK) st = lv_group_accuracy(g, ok, m, out);
+    if (st == LV_OK) st = lv_group_accuracy(g, ok, k, out);
     free(g);
     free(ok);
     return st;
 }
 
-static int rp_keep_mme(const lv_result *r, const void *a)
-{
-    return r->metric == LV_METRIC_YESNO && !strcmp(rp_cat(r->s), (const char *)a);
-}
-
-static int rp_keep_mc_cat(const lv_result *r, const void *a)
-{
-    return r->metric == LV_METRIC_MC && (!a || !strcmp(rp_cat(r->s), (const char *)a));
-}
-
-static int rp_keep_mc_l2(const lv_result *r, const void *a)
-{
-    return r->metric == LV_METRIC_MC && r->s->subcategory && !strcmp(r->s->subcategory, (const char *)a);
-}
-
-static cJSON *rp_mme_block(const lv_scoring *sc, lv_status *st)
+static cJSON *rp_mme_block(const lv_scoring *sc, const rp_grouping *cats, lv_status *st)
 {
     cJSON *o = cJSON_CreateObject(), *tasks = cJSON_AddObjectToObject(o, "subtasks");
     double perception = 0.0, cognition = 0.0;
     int np = 0, nc = 0;
     for (int t = 0; t < 14 && *st == LV_OK; t++) {
         lv_group_scores g;
-        *st = rp_groups(sc, rp_keep_mme, lv_mme_subtasks[t], &g);
+        const rp_group *cg = NULL;
+        for (int k = 0; k < cats->n && !cg; k++)
+            if (!strcasecmp(cats->g[k].key, lv_mme_subtasks[t])) cg = &cats->g[k];
+        if (!cg) continue;
+        *st = rp_groups(sc, cg->idx, cg->n, LV_METRIC_YESNO, &g);
         if (*st != LV_OK || g.n == 0) continue;
         cJSON *x = cJSON_AddObjectToObject(tasks, lv_mme_subtasks[t]);
         cJSON_AddNumberToObject(x, "questions", (double)g.n);
@@ -494,13 +535,12 @@ static void rp_add_pope(cJSON *o, const lv_yn_counts *c)
     cJSON_AddNumberToObject(o, "other", (double)c->other);
 }
 
-static lv_yn_counts rp_yn_counts(const lv_scoring *sc, const char *cat)
+static lv_yn_counts rp_yn_counts(const lv_scoring *sc, const int *idx, int n_idx)
 {
     lv_yn_counts c = {0, 0, 0, 0, 0};
-    for (int i = 0; i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+    for (int k = 0; k < (idx ? n_idx : sc->n); k++) {
+        const lv_result *r = &sc->r[idx ? idx[k] : k];
         if (r->s->error || !r->scored || r->metric != LV_METRIC_YESNO) continue;
-        if (cat && strcmp(rp_cat(r->s), cat)) continue;
         lv_yn_counts_add(&c, lv_yesno_gold(r->s->golds[0]), lv_yesno_parse(r->p->output, sc->b->yn_rule));
     }
     return c;
@@ -583,67 +623,79 @@ static lv_status rp_summary(lv_scoring *sc)
     cJSON_AddNumberToObject(c, "missing", (double)(total - read_errors - done));
     lv_status st = rp_captions(sc, s);
     if (st != LV_OK) { free(times); return st; }
-    cJSON_AddItemToObject(s, "overall", rp_block(sc, rp_keep_all, NULL));
-    const char **cats;
-    int nc = rp_categories(sc, &cats);
-    if (nc < 0) { free(times); return lv_fail(LV_ERR_NOMEM, "summary: out of memory"); }
+    cJSON_AddItemToObject(s, "overall", rp_block(sc, NULL, 0));
+    rp_grouping cats, subs;
+    st = rp_group_by(sc, 0, &cats);
+    if (st != LV_OK) { free(times); return st; }
+    st = rp_group_by(sc, 1, &subs);
+    if (st != LV_OK) { free(times); rp_grouping_free(&cats); return st; }
     cJSON *pc = cJSON_AddObjectToObject(s, "categories");
-    for (int k = 0; k < nc; k++) cJSON_AddItemToObject(pc, cats[k], rp_block(sc, rp_keep_cat, cats[k]));
+    for (int k = 0; k < cats.n; k++) cJSON_AddItemToObject(pc, cats.g[k].key, rp_block(sc, cats.g[k].idx, cats.g[k].n));
     cJSON *pt = cJSON_AddObjectToObject(s, "types");
-    int has_type[LV_QTYPE_COUNT] = {0}, has_metric[LV_METRIC_COUNT] = {0}, has_group = 0, has_mc_group = 0;
-    for (int i = 0; i < sc->n; i++) {
+    int has_metric[LV_METRIC_COUNT] = {0}, has_group = 0, has_mc_group = 0, ntype[LV_QTYPE_COUNT] = {0};
+    int *tidx = malloc((size_t)(sc->n ? sc->n : 1) * LV_QTYPE_COUNT * sizeof *tidx);
+    if (!tidx) st = lv_fail(LV_ERR_NOMEM, "summary: out of memory");
+    for (int i = 0; st == LV_OK && i < sc->n; i++) {
         const lv_result *r = &sc->r[i];
         if (r->s->error) continue;
-        has_type[r->s->type] = 1;
+        tidx[(size_t)r->s->type * (size_t)sc->n + (size_t)ntype[r->s->type]++] = i;
         has_metric[r->metric] = 1;
         has_group |= r->s->group != NULL && r->scored;
         has_mc_group |= r->s->group != NULL && r->scored && r->metric == LV_METRIC_MC;
     }
-    for (int t = 0; t < LV_QTYPE_COUNT; t++)
-        if (has_type[t]) cJSON_AddItemToObject(pt, lv_qtype_name((lv_qtype)t), rp_block(sc, rp_keep_type, &t));
+    for (int t = 0; st == LV_OK && t < LV_QTYPE_COUNT; t++)
+        if (ntype[t]) cJSON_AddItemToObject(pt, lv_qtype_name((lv_qtype)t), rp_block(sc, tidx + (size_t)t * (size_t)sc->n, ntype[t]));
+    free(tidx);
+    /* subcategories (VQAv2 question type, MMBench l2-category, ...) in order of appearance */
+    if (subs.n) {
+        cJSON *psub = cJSON_AddObjectToObject(s, "subcategories");
+        for (int k = 0; k < subs.n; k++) cJSON_AddItemToObject(psub, subs.g[k].key, rp_block(sc, subs.g[k].idx, subs.g[k].n));
+    }
     /* yes/no: confusion matrix; MME block for MME formats; POPE per split */
-    if (has_metric[LV_METRIC_YESNO]) {
-        lv_yn_counts yc = rp_yn_counts(sc, NULL);
+    if (st == LV_OK && has_metric[LV_METRIC_YESNO]) {
+        lv_yn_counts yc = rp_yn_counts(sc, NULL, 0);
         rp_add_pope(cJSON_AddObjectToObject(s, "yesno"), &yc);
         int mme = b->format && !strncmp(b->format, "mme", 3);
-        for (int k = 0; !mme && k < nc; k++) mme = lv_mme_is_cognition(cats[k]) >= 0 && has_group;
-        for (int k = 0; mme && k < nc; k++) mme = lv_mme_is_cognition(cats[k]) >= 0;
-        if (mme) cJSON_AddItemToObject(s, "mme", rp_mme_block(sc, &st));
+        if (!mme && has_group && cats.n) {   /* a native MME copy: every category an MME subtask */
+            mme = 1;
+            for (int k = 0; mme && k < cats.n; k++) mme = lv_mme_is_cognition(cats.g[k].key) >= 0;
+        }
+        if (mme) cJSON_AddItemToObject(s, "mme", rp_mme_block(sc, &cats, &st));
         if (b->yn_rule == LV_YNRULE_POPE) {
             cJSON *po = cJSON_AddObjectToObject(s, "pope");
             double f1 = 0.0, acc = 0.0;
-            for (int k = 0; k < nc; k++) {
-                lv_yn_counts pc2 = rp_yn_counts(sc, cats[k]);
+            for (int k = 0; k < cats.n; k++) {
+                lv_yn_counts pc2 = rp_yn_counts(sc, cats.g[k].idx, cats.g[k].n);
                 lv_pope_scores ps = lv_pope_scores_of(&pc2);
-                rp_add_pope(cJSON_AddObjectToObject(po, cats[k]), &pc2);
+                rp_add_pope(cJSON_AddObjectToObject(po, cats.g[k].key), &pc2);
                 f1 += ps.f1;
                 acc += ps.accuracy;
             }
-            cJSON_AddNumberToObject(po, "mean_f1", nc ? f1 / nc : 0.0);
-            cJSON_AddNumberToObject(po, "mean_accuracy", nc ? acc / nc : 0.0);
+            cJSON_AddNumberToObject(po, "mean_f1", cats.n ? f1 / cats.n : 0.0);
+            cJSON_AddNumberToObject(po, "mean_accuracy", cats.n ? acc / cats.n : 0.0);
         }
     }
     if (st == LV_OK && has_mc_group) {
         cJSON *mo = cJSON_AddObjectToObject(s, "circular");
         lv_group_scores g;
-        st = rp_groups(sc, rp_keep_mc_cat, NULL, &g);
+        st = rp_groups(sc, NULL, 0, LV_METRIC_MC, &g);
         cJSON_AddNumberToObject(mo, "questions", (double)g.n_groups);
         cJSON_AddNumberToObject(mo, "rows", (double)g.n);
         cJSON_AddNumberToObject(mo, "accuracy", g.acc_plus);
         cJSON_AddNumberToObject(mo, "vanilla_row_accuracy", g.acc);
         cJSON *mc = cJSON_AddObjectToObject(mo, "categories");
-        for (int k = 0; st == LV_OK && k < nc; k++) {
-            st = rp_groups(sc, rp_keep_mc_cat, cats[k], &g);
-            if (g.n) cJSON_AddNumberToObject(mc, cats[k], g.acc_plus);
+        for (int k = 0; st == LV_OK && k < cats.n; k++) {
+            st = rp_groups(sc, cats.g[k].idx, cats.g[k].n, LV_METRIC_MC, &g);
+            if (g.n) cJSON_AddNumberToObject(mc, cats.g[k].key, g.acc_plus);
         }
         cJSON *ml = cJSON_AddObjectToObject(mo, "l2_categories");
-        for (int i = 0; st == LV_OK && i < sc->n; i++) {
-            const char *l2 = sc->r[i].s->subcategory;
-            if (!l2 || sc->r[i].metric != LV_METRIC_MC || cJSON_GetObjectItemCaseSensitive(ml, l2)) continue;
-            st = rp_groups(sc, rp_keep_mc_l2, l2, &g);
-            if (g.n) cJSON_AddNumberToObject(ml, l2, g.acc_plus);
+        for (int k = 0; st == LV_OK && k < subs.n; k++) {
+            st = rp_groups(sc, subs.g[k].idx, subs.g[k].n, LV_METRIC_MC, &g);
+            if (g.n) cJSON_AddNumberToObject(ml, subs.g[k].key, g.acc_plus);
         }
     }
+    rp_grouping_free(&cats);
+    rp_grouping_free(&subs);
     if (has_metric[LV_METRIC_VQA]) {
         cJSON *vo = cJSON_AddObjectToObject(s, "vqa");
         double sum = 0.0;
@@ -662,7 +714,6 @@ static lv_status rp_summary(lv_scoring *sc)
     /* generated (masked) positions per second of sample time: gen_length / time, end to end */
     cJSON_AddNumberToObject(tm, "gen_tokens_per_s", tok_ms > 0 ? tok / (tok_ms / 1000.0) : 0.0);
     free(times);
-    free(cats);
     cJSON_AddStringToObject(s, "predictions_hash", sc->hash);
     if (st == LV_OK && !cJSON_GetObjectItemCaseSensitive(s, "predictions_hash"))
         st = lv_fail(LV_ERR_NOMEM, "summary: out of memory");
@@ -876,6 +927,7 @@ static void rp_sample_html(lv_text *h, const lv_result *r, const char *dir)
 }
 
 #define RP_FAILS_PER_CATEGORY 3
+#define RP_MAX_CATEGORIES     100   /* categories in the report tables (all are in summary.json) */
 
 lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *run_json)
 {
@@ -947,7 +999,12 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     const cJSON *circ_cats = circ ? cJSON_GetObjectItemCaseSensitive(circ, "categories") : NULL;
     lv_text_printf(&m, "\n## Categories\n\n| category | n | done | scored | correct | unparsed | score |%s\n|---|---|---|---|---|---|---|%s\n",
                    circ ? " circular |" : "", circ ? "---|" : "");
+    int shown_cats = 0, ncat = cJSON_GetArraySize(cats);
     cJSON_ArrayForEach(c, cats) {
+        if (shown_cats++ >= RP_MAX_CATEGORIES) {
+            lv_text_printf(&m, "\n%d more categories in summary.json\n", ncat - RP_MAX_CATEGORIES);
+            break;
+        }
         lv_text_puts(&m, "| ");
         rp_md(&m, c->string, 60);
         lv_text_printf(&m, " | %.0f | %.0f | %.0f | %.0f | %.0f | %s |", rp_num(c, "n"), rp_num(c, "done"), rp_num(c, "scored"),
@@ -1003,11 +1060,12 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         lv_text_printf(&h, "<p>BLEU-4 <b>%.4f</b>, ROUGE-L <b>%.4f</b>, CIDEr-D <b>%.4f</b></p>\n", rp_num(caps, "bleu_4"),
               rp_num(caps, "rouge_l"), rp_num(caps, "cider_d"));
     /* bar chart: one bar per category, score 0..100 */
-    int ncat = cJSON_GetArraySize(cats), row = 22, lw = 200, bw = 400;
+    int nbar = ncat < RP_MAX_CATEGORIES ? ncat : RP_MAX_CATEGORIES, row = 22, lw = 200, bw = 400;
     lv_text_printf(&h, "<h2>Per category</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">\n",
-          lw + bw + 70, row * ncat + 24);
+          lw + bw + 70, row * nbar + 24);
     int k = 0;
     cJSON_ArrayForEach(c, cats) {
+        if (k >= nbar) break;
         const cJSON *sv = cJSON_GetObjectItemCaseSensitive(c, "score");
         double v = cJSON_IsNumber(sv) ? sv->valuedouble : 0.0;
         double w = v / 100.0 * bw;
@@ -1025,12 +1083,14 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     lv_text_printf(&h, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>"
               "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\">0</text>"
               "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">100</text></svg>\n",
-          lw, lw, row * ncat, lw, row * ncat + 16, lw + bw, row * ncat + 16);
+          lw, lw, row * nbar, lw, row * nbar + 16, lw + bw, row * nbar + 16);
     lv_text_puts(&h, "<table><tr><th>category</th><th>n</th><th>done</th><th>scored</th><th>correct</th><th>unparsed</th><th>score</th>");
     if (mme) lv_text_puts(&h, "<th>acc</th><th>acc+</th><th>MME score</th>");
     if (circ) lv_text_puts(&h, "<th>circular</th>");
     lv_text_puts(&h, "</tr>\n");
+    shown_cats = 0;
     cJSON_ArrayForEach(c, cats) {
+        if (shown_cats++ >= RP_MAX_CATEGORIES) break;
         lv_text_puts(&h, "<tr><td>");
         rp_html(&h, c->string);
         lv_text_printf(&h, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td>"
@@ -1046,6 +1106,8 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         lv_text_puts(&h, "</tr>\n");
     }
     lv_text_puts(&h, "</table>\n");
+    if (ncat > RP_MAX_CATEGORIES)
+        lv_text_printf(&h, "<p class=\"dim\">%d more categories in summary.json</p>\n", ncat - RP_MAX_CATEGORIES);
     if (yn)
         lv_text_printf(&h, "<h2>Yes/no confusion</h2><table><tr><th></th><th>pred yes</th><th>pred no / other</th></tr>"
                   "<tr><th>gold yes</th><td class=\"num\">%.0f</td><td class=\"num\">%.0f</td></tr>"
@@ -1055,11 +1117,17 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     /* failures per category (up to K) plus one success */
     lv_text_printf(&m, "\n## Failures (up to %d per category, plus one success)\n", RP_FAILS_PER_CATEGORY);
     lv_text_printf(&h, "<h2>Failures <span class=\"dim\">(up to %d per category, plus one success)</span></h2>\n", RP_FAILS_PER_CATEGORY);
-    cJSON_ArrayForEach(c, cats) {
+    rp_grouping groups;
+    if (st == LV_OK) st = rp_group_by(sc, 0, &groups);
+    const cJSON *fail_cats = st == LV_OK ? cats : NULL;
+    shown_cats = 0;
+    cJSON_ArrayForEach(c, fail_cats) {
+        if (shown_cats++ >= RP_MAX_CATEGORIES) break;
         int fails = 0, good = 0;
-        for (int i = 0; i < sc->n; i++) {
-            const lv_result *r = &sc->r[i];
-            if (!r->p || !r->scored || strcmp(rp_cat(r->s), c->string)) continue;
+        const rp_group *g = rp_group_find(&groups, c->string);
+        for (int k = 0; g && k < g->n; k++) {
+            const lv_result *r = &sc->r[g->idx[k]];
+            if (!r->p || !r->scored) continue;
             int bad = rp_failed(r);
             if (bad ? fails >= RP_FAILS_PER_CATEGORY : good >= 1) continue;
             if (!fails && !good) {
@@ -1077,6 +1145,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         }
         if (fails || good) lv_text_puts(&h, "</table>\n");
     }
+    if (st == LV_OK) rp_grouping_free(&groups);
     int nerr = 0;
     for (int i = 0; i < sc->n; i++) {
         const lv_sample *e = sc->r[i].s;

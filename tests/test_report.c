@@ -367,6 +367,7 @@ START_TEST(test_report_files)
     ck_assert_int_eq(lv_score_run(&sc, b, &q), LV_OK);
     NEAR(tr_num(sc->summary, "vqa.accuracy"), 100.0);
     NEAR(tr_num(sc->summary, "categories.number.score"), 100.0);
+    NEAR(tr_num(sc->summary, "subcategories.how many.n"), 1);
     const char *d2 = lv_test_join(lv_test_tmpdir(), "vqa");
     ck_assert_int_eq(lv_official_export(sc, d2), LV_OK);
     char *v = lv_test_read_file(lv_test_join(d2, "official/vqa_results.json"), NULL);
