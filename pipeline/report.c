@@ -1,7 +1,7 @@
 /* report.c - predictions -> scores -> summary.json / report.md / report.html, official exports,
  * shards, merge and resume (see report.h; benchmarks.md §5 for the file contents).
  *
- *   samples (bench order) x predictions (by id) --metric per sample--> lv_result[]
+ *   samples (bench order) x predictions (by id) --metric per sample--> lv_scored[]
  *   --> summary: counts, overall, per category/type, MME / POPE / VQA / MMBench / caption blocks
  */
 #include "report.h"
@@ -295,7 +295,7 @@ static char *rp_trim_dup(const char *s)
     return lv_strfmt("%.*s", (int)n, s);
 }
 
-static void rp_score_one(const lv_bench *b, lv_result *r)
+static void rp_score_one(const lv_bench *b, lv_scored *r)
 {
     const lv_sample *s = r->s;
     const char *out = r->p->output;
@@ -445,7 +445,7 @@ static cJSON *rp_block(const lv_scoring *sc, const int *idx, int n_idx)
     double sum = 0.0;
     int count = idx ? n_idx : sc->n;
     for (int k = 0; k < count; k++) {
-        const lv_result *r = &sc->r[idx ? idx[k] : k];
+        const lv_scored *r = &sc->r[idx ? idx[k] : k];
         if (r->s->error) continue;
         n++;
         done += r->p != NULL;
@@ -478,7 +478,7 @@ static lv_status rp_groups(const lv_scoring *sc, const int *idx, int n_idx, lv_m
     long k = 0;
     lv_status st = g && ok ? LV_OK : lv_fail(LV_ERR_NOMEM, "summary: out of memory");
     for (int j = 0; st == LV_OK && j < count; j++) {
-        const lv_result *r = &sc->r[idx ? idx[j] : j];
+        const lv_scored *r = &sc->r[idx ? idx[j] : j];
         if (r->s->error || !r->scored || r->correct < 0 || r->metric != m) continue;
         g[k] = r->s->group;
         ok[k++] = r->correct > 0;
@@ -539,7 +539,7 @@ static lv_yn_counts rp_yn_counts(const lv_scoring *sc, const int *idx, int n_idx
 {
     lv_yn_counts c = {0, 0, 0, 0, 0};
     for (int k = 0; k < (idx ? n_idx : sc->n); k++) {
-        const lv_result *r = &sc->r[idx ? idx[k] : k];
+        const lv_scored *r = &sc->r[idx ? idx[k] : k];
         if (r->s->error || !r->scored || r->metric != LV_METRIC_YESNO) continue;
         lv_yn_counts_add(&c, lv_yesno_gold(r->s->golds[0]), lv_yesno_parse(r->p->output, sc->b->yn_rule));
     }
@@ -559,7 +559,7 @@ static lv_status rp_captions(lv_scoring *sc, cJSON *summary)
     lv_status st = cands && refs && nr && at && cider ? LV_OK : lv_fail(LV_ERR_NOMEM, "captions: out of memory");
     int k = 0;
     for (int i = 0; st == LV_OK && i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         if (!r->scored || r->metric != LV_METRIC_CAPTION) continue;
         cands[k] = r->p->output ? r->p->output : "";
         refs[k] = (const char *const *)r->s->golds;
@@ -603,7 +603,7 @@ static lv_status rp_summary(lv_scoring *sc)
     long nt = 0;
     if (!times) return lv_fail(LV_ERR_NOMEM, "summary: out of memory");
     for (int i = 0; i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         read_errors += r->s->error != NULL;
         if (!r->p) continue;
         done++;
@@ -636,7 +636,7 @@ static lv_status rp_summary(lv_scoring *sc)
     int *tidx = malloc((size_t)(sc->n ? sc->n : 1) * LV_QTYPE_COUNT * sizeof *tidx);
     if (!tidx) st = lv_fail(LV_ERR_NOMEM, "summary: out of memory");
     for (int i = 0; st == LV_OK && i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         if (r->s->error) continue;
         tidx[(size_t)r->s->type * (size_t)sc->n + (size_t)ntype[r->s->type]++] = i;
         has_metric[r->metric] = 1;
@@ -731,7 +731,7 @@ lv_status lv_score_run(lv_scoring **out, const lv_bench *b, const lv_preds *p)
     if (!sc->r) { free(sc); return lv_fail(LV_ERR_NOMEM, "scoring: out of memory"); }
     unsigned long long h = LV_HASH64_INIT;
     for (int i = 0; i < b->n; i++) {
-        lv_result *r = &sc->r[i];
+        lv_scored *r = &sc->r[i];
         r->s = &b->samples[i];
         r->metric = lv_bench_metric(b, r->s);
         r->correct = -1;
@@ -799,7 +799,7 @@ static const char *rp_gold_text(const lv_sample *s, char *buf, size_t n)
     return buf;
 }
 
-static int rp_failed(const lv_result *r)
+static int rp_failed(const lv_scored *r)
 {
     if (!r->scored) return 0;
     if (r->metric == LV_METRIC_CAPTION) return 0;
@@ -892,7 +892,7 @@ static void rp_thumb(lv_text *h, const lv_sample *s, const char *dir)
     free(small);
 }
 
-static void rp_sample_row_md(lv_text *m, const lv_result *r)
+static void rp_sample_row_md(lv_text *m, const lv_scored *r)
 {
     char gold[512];
     lv_text_printf(m, "| %s | ", r->metric == LV_METRIC_CAPTION ? "" : rp_failed(r) ? "✗" : "✓");
@@ -908,7 +908,7 @@ static void rp_sample_row_md(lv_text *m, const lv_result *r)
     lv_text_puts(m, " |\n");
 }
 
-static void rp_sample_html(lv_text *h, const lv_result *r, const char *dir)
+static void rp_sample_html(lv_text *h, const lv_scored *r, const char *dir)
 {
     char gold[1024];
     lv_text_printf(h, "<tr class=\"%s\"><td>", rp_failed(r) ? "bad" : "good");
@@ -1015,7 +1015,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
     }
     int shown = 0;
     for (int i = 0; i < sc->n && shown < 10; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         if (!r->scored || r->parsed) continue;
         if (!shown++) lv_text_puts(&m, "\n## Unparsed outputs (first 10)\n\n| ok | id | question | gold | extracted | output |\n|---|---|---|---|---|---|\n");
         rp_sample_row_md(&m, r);
@@ -1126,7 +1126,7 @@ lv_status lv_report_write(const lv_scoring *sc, const char *dir, const cJSON *ru
         int fails = 0, good = 0;
         const rp_group *g = rp_group_find(&groups, c->string);
         for (int k = 0; g && k < g->n; k++) {
-            const lv_result *r = &sc->r[g->idx[k]];
+            const lv_scored *r = &sc->r[g->idx[k]];
             if (!r->p || !r->scored) continue;
             int bad = rp_failed(r);
             if (bad ? fails >= RP_FAILS_PER_CATEGORY : good >= 1) continue;
@@ -1188,7 +1188,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
     for (int t = 0; mme && st == LV_OK && t < 14; t++) {
         lv_text o = {0};
         for (int i = 0; i < sc->n; i++) {
-            const lv_result *r = &sc->r[i];
+            const lv_scored *r = &sc->r[i];
             if (!r->p || r->s->error || !r->s->category || strcmp(r->s->category, lv_mme_subtasks[t])) continue;
             const char *img = r->s->n_images ? strrchr(r->s->images[0], '/') : NULL;
             char *resp = rp_strdup(r->p->output ? r->p->output : "");
@@ -1212,7 +1212,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
     lv_text ans = {0};
     int nv = 0, ncap = 0;
     for (int i = 0; st == LV_OK && i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         if (!r->p || r->s->error) continue;
         cJSON *a = cJSON_CreateObject();
         char *end;
@@ -1253,7 +1253,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
         if (!first || !split) continue;
         lv_text o = {0};
         for (int k = i; k < sc->n; k++) {
-            const lv_result *r = &sc->r[k];
+            const lv_scored *r = &sc->r[k];
             if (!r->s->category || strcmp(r->s->category, split) || r->s->error) continue;
             const char *slash = strchr(r->s->id, '/');
             cJSON *a = cJSON_CreateObject();
@@ -1287,7 +1287,7 @@ lv_status lv_official_export(const lv_scoring *sc, const char *dir)
     cJSON *mmmu = cJSON_CreateObject();
     int nm = 0;
     for (int i = 0; st == LV_OK && mmmu && i < sc->n; i++) {
-        const lv_result *r = &sc->r[i];
+        const lv_scored *r = &sc->r[i];
         if (!r->p || r->s->error) continue;
         if (r->metric == LV_METRIC_MMMU_OPEN) cJSON_AddStringToObject(mmmu, r->s->id, r->p->output ? r->p->output : "");
         else if (r->metric == LV_METRIC_MC && b->mc_rule == LV_MCRULE_MMMU)
@@ -1384,7 +1384,7 @@ char *lv_pred_line(const lv_bench *b, const lv_sample *s, const char *prompt, co
                    const lv_pred_info *info)
 {
     lv_pred p = {(char *)s->id, (char *)output, (char *)error, info ? info->time_ms : 0.0, info ? info->gen_length : 0, NULL};
-    lv_result r;
+    lv_scored r;
     memset(&r, 0, sizeof r);
     r.s = s;
     r.p = &p;
@@ -1479,14 +1479,14 @@ lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *ru
     return st;
 }
 
-void lv_progress_init(lv_progress *p, long total, double now)
+void lv_run_progress_init(lv_run_progress *p, long total, double now)
 {
     memset(p, 0, sizeof *p);
     p->total = total;
     p->start = p->last = now;
 }
 
-void lv_progress_step(lv_progress *p, double now, int scored, double score, int parsed)
+void lv_run_progress_step(lv_run_progress *p, double now, int scored, double score, int parsed)
 {
     double dt = now - p->last;
     p->last = now;
@@ -1510,7 +1510,7 @@ static void rp_duration(char *buf, size_t n, double s)
     else snprintf(buf, n, "%lds", t);
 }
 
-void lv_progress_format(const lv_progress *p, double now, char *buf, size_t n)
+void lv_run_progress_format(const lv_run_progress *p, double now, char *buf, size_t n)
 {
     char eta[32] = "?", el[32], rate[32] = "? s/sample", score[32] = "-";
     double per = p->ema > 0 ? p->ema : p->steps == 1 ? p->last - p->start : 0.0;

@@ -59,11 +59,11 @@ typedef struct {
     int              correct;    /* 1/0; -1 for metrics without a right/wrong answer */
     int              parsed;     /* 0 when the answer could not be extracted (counted wrong) */
     int              scored;     /* done, has golds and a metric other than none */
-} lv_result;
+} lv_scored;
 
 typedef struct {
     const lv_bench *b;
-    lv_result      *r;           /* [n] one per sample, benchmark order */
+    lv_scored      *r;           /* [n] one per sample, benchmark order */
     int             n;
     cJSON          *summary;     /* owned; the content of summary.json */
     char            hash[17];    /* predictions hash (hex FNV-1a 64 of id\toutput\n in order) */
@@ -120,19 +120,19 @@ lv_status lv_preds_merge(lv_preds *out, const lv_bench *b, const char *const *ru
 
 /* Progress of a run (benchmarks.md §5): done/total, %, seconds per sample as an EMA that skips
  * the first sample (warm-up), ETA, elapsed, running score and unparsed count. Times are
- * seconds from any monotonic clock. The runner prints lv_progress_format on stderr: one
+ * seconds from any monotonic clock. The runner prints lv_run_progress_format on stderr: one
  * updating line on a TTY, periodic plain lines otherwise. */
 typedef struct {
     long   total, done, scored, unparsed;   /* done counts samples of this process only */
     double score_sum;                       /* sum of per-sample scores (0..1) */
     double start, last, ema;                /* seconds; ema = 0 until two samples are done */
     int    steps;
-} lv_progress;
-void lv_progress_init(lv_progress *p, long total, double now);
+} lv_run_progress;
+void lv_run_progress_init(lv_run_progress *p, long total, double now);
 /* One finished sample: scored (0/1), its score (0..1) and whether its answer parsed. */
-void lv_progress_step(lv_progress *p, double now, int scored, double score, int parsed);
+void lv_run_progress_step(lv_run_progress *p, double now, int scored, double score, int parsed);
 /* "37/100  37.0% | 1.84 s/sample | ETA 1m56s | elapsed 1m08s | score 62.16 | unparsed 2" */
-void lv_progress_format(const lv_progress *p, double now, char *buf, size_t n);
+void lv_run_progress_format(const lv_run_progress *p, double now, char *buf, size_t n);
 
 /* Hex hash of a run.json object without its "fingerprint", "start_time" and "shard" keys:
  * equal fingerprints mean predictions can be mixed. malloc'd. */

@@ -443,18 +443,18 @@ END_TEST
 
 START_TEST(test_progress)
 {
-    lv_progress p;
+    lv_run_progress p;
     char line[160];
-    lv_progress_init(&p, 100, 10.0);
-    lv_progress_format(&p, 10.0, line, sizeof line);
+    lv_run_progress_init(&p, 100, 10.0);
+    lv_run_progress_format(&p, 10.0, line, sizeof line);
     ck_assert_str_eq(line, "0/100   0.0% | ? s/sample | ETA ? | elapsed 0s | score - | unparsed 0");
-    lv_progress_step(&p, 40.0, 1, 1.0, 1);           /* 30 s: warm-up, kept out of the average */
-    lv_progress_step(&p, 42.0, 1, 0.0, 0);           /* 2 s */
-    lv_progress_step(&p, 44.0, 0, 0.0, 1);           /* 2 s, not scored */
+    lv_run_progress_step(&p, 40.0, 1, 1.0, 1);           /* 30 s: warm-up, kept out of the average */
+    lv_run_progress_step(&p, 42.0, 1, 0.0, 0);           /* 2 s */
+    lv_run_progress_step(&p, 44.0, 0, 0.0, 1);           /* 2 s, not scored */
     NEAR(p.ema, 2.0);
-    lv_progress_format(&p, 44.0, line, sizeof line);
+    lv_run_progress_format(&p, 44.0, line, sizeof line);
     ck_assert_str_eq(line, "3/100   3.0% | 2.00 s/sample | ETA 3m14s | elapsed 34s | score 50.00 | unparsed 1");
-    lv_progress_step(&p, 48.0, 1, 1.0, 1);           /* 4 s -> 0.9 * 2 + 0.1 * 4 */
+    lv_run_progress_step(&p, 48.0, 1, 1.0, 1);           /* 4 s -> 0.9 * 2 + 0.1 * 4 */
     NEAR(p.ema, 2.2);
 }
 END_TEST
