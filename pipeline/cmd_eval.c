@@ -5,9 +5,13 @@
  *                       --> RUN_DIR/{summary.json, report.md, report.html[, official/]}
  *   --merge RUN_DIR.. : shard runs (same fingerprint) --lv_preds_merge--> --out DIR, then as above
  *
+ *   --bench PATH      : run the model (lladav.h) over the selected samples of a benchmark:
+ *                       run.json (settings + fingerprint) --resume gate--> per sample: prompt
+ *                       (template) + image --lv_model_ask--> answer --> one predictions.jsonl
+ *                       line, flushed; progress on stderr --> summary/report as --rescore
+ *
  * A benchmark whose files already hold responses (MME eval_tool txt folders) can be scored
  * with --rescore DIR --bench PATH and no predictions.jsonl: its responses are the predictions.
- * Running the model over a benchmark (`lladav eval --model ...`) comes with the vision pipeline.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,8 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "eval_text.h"
+#include "lladav.h"
 #include "report.h"
 
 static const char *ev_str(const cJSON *o, const char *k)
@@ -192,16 +200,292 @@ static lv_status ev_merge(const char *out, const char *const *dirs, int n, const
     return st;
 }
 
+typedef struct {
+    const char *model, *out, *shard;
+    int         limit, sample, threads, force, overwrite, quiet;
+    int         gen_length, steps, block_length;   /* 0: the benchmark's per-type setting */
+    float       temperature;                        /* < 0: per type */
+    uint64_t    seed;
+} ev_run_opts;
+
+static double ev_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* FNV-1a of a file (0 when unreadable) and its size. */
+static unsigned long long ev_file_hash(const char *path, long long *size)
+{
+    char *buf;
+    size_t n;
+    *size = 0;
+    if (lv_file_read(path, &buf, &n) != LV_OK) { lv_clear_error(); return 0; }
+    unsigned long long h = lv_hash64(LV_HASH64_INIT, buf, n);
+    *size = (long long)n;
+    free(buf);
+    return h;
+}
+
+/* Everything the answers depend on: benchmark content, templates and generation per type,
+ * model files, seed and selection. Runtime facts (threads, start time) go under "runtime",
+ * which the fingerprint ignores. */
+static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts *r, const char *model_dir,
+                          const lv_bench_gen *gen)
+{
+    cJSON *j = cJSON_CreateObject(), *x;
+    char hex[32];
+    long long size;
+    x = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(x, "path", model_dir);
+    char *cfg = lv_strfmt("%s/config.json", model_dir), *tok = lv_strfmt("%s/tokenizer.json", model_dir);
+    snprintf(hex, sizeof hex, "%016llx", cfg ? ev_file_hash(cfg, &size) : 0ull);
+    cJSON_AddStringToObject(x, "config_hash", hex);
+    snprintf(hex, sizeof hex, "%016llx", tok ? ev_file_hash(tok, &size) : 0ull);
+    cJSON_AddStringToObject(x, "tokenizer_hash", hex);
+    free(cfg);
+    free(tok);
+    x = cJSON_AddObjectToObject(j, "benchmark");
+    cJSON_AddStringToObject(x, "path", b->path);
+    cJSON_AddStringToObject(x, "format", b->format);
+    if (o->images) cJSON_AddStringToObject(x, "image_root", o->images);
+    if (o->annotations) cJSON_AddStringToObject(x, "annotations", o->annotations);
+    if (o->split) cJSON_AddStringToObject(x, "split", o->split);
+    unsigned long long h = LV_HASH64_INIT;   /* the samples as read: ids, texts, golds, images */
+    for (int i = 0; i < b->n; i++) {
+        const lv_sample *s = &b->samples[i];
+        const char *parts[] = {s->id, s->question, s->hint, s->prompt, s->error};
+        for (int k = 0; k < 5; k++) h = lv_hash64(h, parts[k] ? parts[k] : "", parts[k] ? strlen(parts[k]) + 1 : 1);
+        for (int k = 0; k < s->n_golds; k++) h = lv_hash64(h, s->golds[k], strlen(s->golds[k]) + 1);
+        for (int k = 0; k < s->n_choices; k++) h = lv_hash64(h, s->choices[k], strlen(s->choices[k]) + 1);
+        for (int k = 0; k < s->n_images; k++) h = lv_hash64(h, s->images[k], strlen(s->images[k]) + 1);
+        h = lv_hash64(h, s->image_bytes ? s->image_bytes : (const unsigned char *)"", s->n_image_bytes);
+    }
+    snprintf(hex, sizeof hex, "%016llx", h);
+    cJSON_AddStringToObject(x, "samples_hash", hex);
+    cJSON_AddNumberToObject(x, "samples", b->n);
+    cJSON *t = cJSON_AddObjectToObject(j, "templates"), *g = cJSON_AddObjectToObject(j, "generation");
+    for (int k = 0; k < LV_QTYPE_COUNT; k++) {
+        cJSON_AddStringToObject(t, lv_qtype_name((lv_qtype)k), b->templates[k] ? b->templates[k] : lv_bench_default_template((lv_qtype)k));
+        cJSON *q = cJSON_AddObjectToObject(g, lv_qtype_name((lv_qtype)k));
+        cJSON_AddNumberToObject(q, "gen_length", gen[k].gen_length);
+        cJSON_AddNumberToObject(q, "block_length", gen[k].block_length);
+        cJSON_AddNumberToObject(q, "steps", gen[k].steps);
+        cJSON_AddNumberToObject(q, "temperature", gen[k].temperature);
+        cJSON_AddStringToObject(q, "stop", gen[k].stop);
+        cJSON_AddStringToObject(q, "remasking", "low_confidence");
+    }
+    cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+    x = cJSON_AddObjectToObject(j, "selection");
+    cJSON_AddNumberToObject(x, "limit", r->limit);
+    cJSON_AddNumberToObject(x, "sample", r->sample);
+    if (r->shard) cJSON_AddStringToObject(j, "shard", r->shard);
+    x = cJSON_AddObjectToObject(j, "runtime");
+    cJSON_AddNumberToObject(x, "threads", r->threads);
+    time_t now = time(NULL);
+    struct tm tmv;
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tmv));
+    cJSON_AddStringToObject(x, "start_time", stamp);
+    char *fp = lv_run_fingerprint(j);
+    cJSON_AddStringToObject(j, "fingerprint", fp ? fp : "");
+    free(fp);
+    return j;
+}
+
+static lv_status ev_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return lv_fail(LV_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+    bad |= fclose(f) != 0;
+    return bad ? lv_fail(LV_ERR_IO, "%s: write failed", path) : LV_OK;
+}
+
+/* mkdir -p */
+static lv_status ev_mkdirs(const char *dir)
+{
+    char *d = strdup(dir);
+    if (!d) return lv_fail(LV_ERR_NOMEM, "out of memory");
+    for (char *p = d + 1; ; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(d, 0777) != 0 && errno != EEXIST) {
+                lv_status st = lv_fail(LV_ERR_IO, "%s: cannot create folder: %s", d, strerror(errno));
+                free(d);
+                return st;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    free(d);
+    return LV_OK;
+}
+
+static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
+{
+    lv_bench *b = NULL;
+    LV_TRY(ev_bench(&b, ".", NULL, o));
+    char model_dir[4096], *run_dir = NULL, *rp = NULL, *pp = NULL;
+    lv_status st = LV_OK;
+    if (r->model) snprintf(model_dir, sizeof model_dir, "%s", r->model);
+    else st = lv_model_find(model_dir, sizeof model_dir);
+    const char *stem = strrchr(model_dir, '/') && strrchr(model_dir, '/')[1] ? strrchr(model_dir, '/') + 1 : model_dir;
+    if (st == LV_OK) run_dir = r->out ? strdup(r->out) : lv_strfmt("runs/%s/%s", b->name ? b->name : "bench", stem);
+    if (st == LV_OK && run_dir) {
+        rp = lv_strfmt("%s/run.json", run_dir);
+        pp = lv_strfmt("%s/predictions.jsonl", run_dir);
+    }
+    if (st == LV_OK && (!run_dir || !rp || !pp)) st = lv_fail(LV_ERR_NOMEM, "eval: out of memory");
+    int shard_k = 0, shard_n = 1;
+    if (st == LV_OK && r->shard) st = lv_shard_parse(r->shard, &shard_k, &shard_n);
+    /* generation per type: the benchmark's, overridden by the command line */
+    lv_bench_gen gen[LV_QTYPE_COUNT];
+    for (int k = 0; k < LV_QTYPE_COUNT; k++) {
+        gen[k] = b->gen[k];
+        if (r->gen_length > 0) gen[k].gen_length = r->gen_length;
+        if (r->block_length > 0) gen[k].block_length = r->block_length;
+        else if (r->gen_length > 0) gen[k].block_length = gen[k].gen_length;
+        if (r->steps > 0) gen[k].steps = r->steps;
+        else if (r->gen_length > 0) gen[k].steps = gen[k].gen_length;
+        if (r->temperature >= 0) gen[k].temperature = r->temperature;
+    }
+    cJSON *run = st == LV_OK ? ev_run_json(b, o, r, model_dir, gen) : NULL;
+    if (st == LV_OK && !run) st = lv_fail(LV_ERR_NOMEM, "eval: out of memory");
+    /* resume gate */
+    if (st == LV_OK) st = ev_mkdirs(run_dir);
+    if (st == LV_OK && r->overwrite) remove(pp);
+    else if (st == LV_OK && !r->force) {
+        const cJSON *fp = cJSON_GetObjectItemCaseSensitive(run, "fingerprint");
+        st = lv_run_check_resume(run_dir, fp->valuestring);
+    }
+    int dropped = 0;
+    if (st == LV_OK) st = lv_preds_repair(pp, &dropped);
+    if (st == LV_OK && dropped) fprintf(stderr, "lladav: note: %s: cut a truncated last line\n", pp);
+    char *rj = st == LV_OK ? cJSON_Print(run) : NULL;
+    if (st == LV_OK) st = rj ? ev_write_text(rp, rj) : lv_fail(LV_ERR_NOMEM, "eval: out of memory");
+    free(rj);
+    lv_preds done = {0};
+    if (st == LV_OK) st = lv_preds_load(&done, pp);
+    unsigned char *keep = st == LV_OK ? calloc((size_t)(b->n ? b->n : 1), 1) : NULL;
+    if (st == LV_OK && !keep) st = lv_fail(LV_ERR_NOMEM, "eval: out of memory");
+    long todo = 0, selected = 0;
+    if (st == LV_OK) {
+        selected = lv_bench_select(b, r->limit, r->sample, r->seed, shard_k, shard_n, keep);
+        for (int i = 0; i < b->n; i++)
+            if (keep[i] && lv_preds_find(&done, b->samples[i].id)) keep[i] = 0;
+            else todo += keep[i];
+    }
+    if (st == LV_OK && !r->quiet)
+        fprintf(stderr, "lladav: %s: %d samples (%d unreadable), %ld selected, %ld to run, %ld done before -> %s\n",
+                b->name ? b->name : "bench", b->n, b->n_errors, selected, todo, selected - todo, run_dir);
+    lv_model *m = NULL;
+    if (st == LV_OK && todo) {
+        lv_model_params mp = lv_model_default_params();
+        mp.threads = r->threads;
+        st = lv_model_load(&m, model_dir, &mp);
+    }
+    FILE *f = st == LV_OK && todo ? fopen(pp, "ab") : NULL;
+    if (st == LV_OK && todo && !f) st = lv_fail(LV_ERR_IO, "%s: cannot append: %s", pp, strerror(errno));
+    lv_run_progress prog;
+    lv_run_progress_init(&prog, todo, ev_now());
+    int tty = isatty(2);
+    double last_print = 0.0;
+    for (int i = 0; st == LV_OK && i < b->n; i++) {
+        if (!keep[i]) continue;
+        const lv_sample *s = &b->samples[i];
+        const lv_bench_gen *g = &gen[s->type];
+        char *prompt = lv_bench_prompt(b, s), *err = NULL, *output = NULL;
+        lv_sampler_params sp = lv_sampler_default_params();
+        sp.gen_length = g->gen_length;
+        sp.block_length = g->block_length;
+        sp.steps = g->steps;
+        sp.temperature = g->temperature;
+        sp.seed = r->seed;
+        lv_result ans = {0};
+        double t0 = ev_now();
+        lv_status as = LV_OK;
+        if (!prompt) as = lv_fail(LV_ERR_NOMEM, "out of memory");
+        else if (s->n_images > 1) as = lv_fail(LV_ERR_UNSUPPORTED, "%d images: multi-image samples are not supported yet", s->n_images);
+        else if (s->image_bytes) as = lv_model_ask_memory(m, s->image_bytes, s->n_image_bytes, s->id, prompt, &sp, &ans);
+        else as = lv_model_ask(m, s->n_images ? s->images[0] : NULL, prompt, &sp, &ans);
+        double dt = ev_now() - t0;
+        if (as == LV_OK) {
+            output = strdup(ans.answer ? ans.answer : "");
+            if (output && g->stop[0]) {   /* lmms-eval "until": cut at the stop string */
+                char *cut = strstr(output, g->stop);
+                if (cut) *cut = 0;
+            }
+        } else err = lv_strfmt("%s: %s", lv_status_name(as), lv_last_error());
+        lv_pred_info info = {g->gen_length, g->block_length, g->steps, g->temperature, "low_confidence", r->seed,
+                             ans.n_text_tokens, ans.n_image_tokens, dt * 1000.0};
+        char *line = lv_pred_line(b, s, prompt, output, output ? NULL : (err ? err : "out of memory"), &info);
+        if (!line) st = lv_fail(LV_ERR_NOMEM, "eval: out of memory");
+        else if (fputs(line, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
+            st = lv_fail(LV_ERR_IO, "%s: write failed", pp);
+        /* the running score: the line carries the per-sample score */
+        cJSON *lj = line ? cJSON_Parse(line) : NULL;
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(lj, "score"), *pa = cJSON_GetObjectItemCaseSensitive(lj, "parsed");
+        lv_run_progress_step(&prog, ev_now(), cJSON_IsNumber(sc), cJSON_IsNumber(sc) ? sc->valuedouble : 0.0, !cJSON_IsFalse(pa));
+        cJSON_Delete(lj);
+        free(line);
+        free(prompt);
+        free(output);
+        free(err);
+        lv_result_free(&ans);
+        double now = ev_now();
+        if (!r->quiet && (tty || now - last_print > 30.0 || prog.done == todo || prog.done == 1)) {
+            char pl[256];
+            lv_run_progress_format(&prog, now, pl, sizeof pl);
+            fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", pl);
+            last_print = now;
+        }
+    }
+    if (tty && !r->quiet && todo) fputc('\n', stderr);
+    if (f && fclose(f) != 0 && st == LV_OK) st = lv_fail(LV_ERR_IO, "%s: write failed", pp);
+    lv_model_free(m);
+    free(keep);
+    lv_preds_free(&done);
+    /* score everything the run folder holds */
+    lv_preds all = {0};
+    if (st == LV_OK) st = lv_preds_load(&all, pp);
+    if (st == LV_OK) st = ev_score_and_write(b, &all, run_dir, run, o->official);
+    lv_preds_free(&all);
+    cJSON_Delete(run);
+    lv_bench_free(b);
+    free(run_dir);
+    free(rp);
+    free(pp);
+    return st;
+}
+
 lv_status lv_cmd_eval(int argc, char **argv)
 {
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    ev_run_opts r = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0};
     const lv_opt opts[] = {
+        {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
+        {"--model", "-m", LV_OPT_STR, &r.model, "DIR", "model directory (default: $LLADAV_MODEL, else the bundled model)"},
+        {"--out", "-o", LV_OPT_STR, &out, "DIR", "run folder (default runs/<benchmark>/<model>); output of --merge"},
+        {"--limit", NULL, LV_OPT_INT, &r.limit, "N", "run the first N readable samples (default all)"},
+        {"--sample", NULL, LV_OPT_INT, &r.sample, "N", "run N samples chosen by hash(seed, id), stable under reordering"},
+        {"--shard", NULL, LV_OPT_STR, &r.shard, "K/N", "run shard K of N (by hash of id); merge the shards with --merge"},
+        {"--seed", NULL, LV_OPT_U64, &r.seed, "N", "sampler seed and --sample seed (default 0)"},
+        {"--gen-length", NULL, LV_OPT_INT, &r.gen_length, "N", "response tokens for every type (default: per type, benchmark.json)"},
+        {"--steps", NULL, LV_OPT_INT, &r.steps, "N", "forward passes (default: per type, or --gen-length)"},
+        {"--block-length", NULL, LV_OPT_INT, &r.block_length, "N", "block length (default: per type, or --gen-length)"},
+        {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
+        {"--threads", "-t", LV_OPT_INT, &r.threads, "N", "threads (default: physical cores)"},
+        {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
+        {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
+        {"--quiet", "-q", LV_OPT_FLAG, &r.quiet, NULL, "no progress on stderr"},
         {"--rescore", NULL, LV_OPT_STR, &rescore, "RUN_DIR", "recompute summary.json, report.md and report.html of a run"},
         {"--merge", NULL, LV_OPT_FLAG, &merge, NULL, "merge the shard runs given as arguments into --out"},
-        {"--out", "-o", LV_OPT_STR, &out, "DIR", "output run folder of --merge"},
-        {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file (default: run.json benchmark.path)"},
         {"--format", NULL, LV_OPT_STR, &o.format, "NAME", "auto, native, mme, mme_txt, pope, vqav2, textvqa, coco, karpathy, mmbench (default auto)"},
         {"--images", NULL, LV_OPT_STR, &o.images, "DIR", "image folder for POPE / VQA / COCO files"},
         {"--annotations", NULL, LV_OPT_STR, &o.annotations, "FILE", "VQAv2 annotation json"},
@@ -214,10 +498,11 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *pos[256];
     LV_TRY(lv_cli_parse(argc, argv, opts, nopt, pos, 256, &npos, &help));
     if (help) {
-        lv_cli_usage("eval", "--rescore RUN_DIR [options] | --merge --out DIR RUN_DIR...",
-                     "Score benchmark predictions without the model: rescore a run folder (run.json +\n"
-                     "predictions.jsonl) or merge --shard K/N runs into one. Writes summary.json, report.md\n"
-                     "and a self-contained report.html.", opts, nopt);
+        lv_cli_usage("eval", "--bench PATH [--model DIR] [options] | --rescore RUN_DIR | --merge --out DIR RUN_DIR...",
+                     "Run a model over a benchmark (native questions.jsonl, MME, POPE, MMBench, VQAv2, ... see\n"
+                     "benchmarks.md), appending to RUN_DIR/predictions.jsonl and resuming where it stopped;\n"
+                     "or rescore a run folder without the model, or merge --shard K/N runs. Every mode writes\n"
+                     "summary.json, report.md and a self-contained report.html.", opts, nopt);
         return LV_OK;
     }
     if (rescore && merge) return lv_fail(LV_ERR_ARG, "eval: --rescore and --merge exclude each other");
@@ -230,6 +515,12 @@ lv_status lv_cmd_eval(int argc, char **argv)
         if (npos < 1) return lv_fail(LV_ERR_ARG, "eval: --merge needs at least one RUN_DIR");
         return ev_merge(out, pos, npos, &o);
     }
-    return lv_fail(LV_ERR_ARG, "eval: give --rescore RUN_DIR or --merge --out DIR RUN_DIR... (running the model over "
-                               "a benchmark is not available yet)");
+    if (!o.bench) return lv_fail(LV_ERR_ARG, "eval: give --bench PATH, --rescore RUN_DIR or --merge --out DIR RUN_DIR...");
+    if (npos) return lv_fail(LV_ERR_ARG, "eval: unexpected argument '%s'", pos[0]);
+    if (r.limit < 0 || r.sample < 0 || r.gen_length < 0 || r.steps < 0 || r.block_length < 0)
+        return lv_fail(LV_ERR_ARG, "eval: --limit, --sample, --gen-length, --steps and --block-length must be >= 0");
+    if (r.limit && r.sample) return lv_fail(LV_ERR_ARG, "eval: --limit and --sample exclude each other");
+    if (r.force && r.overwrite) return lv_fail(LV_ERR_ARG, "eval: --force and --overwrite exclude each other");
+    r.out = out;
+    return ev_run(&o, &r);
 }

@@ -1531,6 +1531,8 @@ char *lv_run_fingerprint(const cJSON *run)
     cJSON_DeleteItemFromObjectCaseSensitive(c, "fingerprint");
     cJSON_DeleteItemFromObjectCaseSensitive(c, "start_time");
     cJSON_DeleteItemFromObjectCaseSensitive(c, "shard");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "runtime");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "merged_from");
     char *t = cJSON_PrintUnformatted(c);
     cJSON_Delete(c);
     if (!t) return NULL;

@@ -134,7 +134,8 @@ void lv_run_progress_step(lv_run_progress *p, double now, int scored, double sco
 /* "37/100  37.0% | 1.84 s/sample | ETA 1m56s | elapsed 1m08s | score 62.16 | unparsed 2" */
 void lv_run_progress_format(const lv_run_progress *p, double now, char *buf, size_t n);
 
-/* Hex hash of a run.json object without its "fingerprint", "start_time" and "shard" keys:
+/* Hex hash of a run.json object without its "fingerprint", "start_time", "shard", "runtime"
+ * and "merged_from" keys:
  * equal fingerprints mean predictions can be mixed. malloc'd. */
 char     *lv_run_fingerprint(const cJSON *run);
 /* Resume gate: LV_OK if dir has no run.json or its fingerprint equals `fingerprint`. */
