@@ -51,6 +51,7 @@ static char *ev_resolve(const char *run_dir, const char *p)
 typedef struct {
     const char *bench, *format, *images, *annotations, *split;
     const char *yesno_rule, *mc_rule;   /* alternative parsers for a rescore */
+    const char *question;               /* batch VQA: this question for every image of --bench DIR */
     int         official;
 } ev_opts;
 
@@ -68,7 +69,7 @@ static lv_status ev_bench(lv_bench **b, const char *run_dir, const cJSON *run, c
     p.image_root = images;
     p.annotations = ann;
     p.split = o->split ? o->split : ev_str(bj, "split");
-    if (st == LV_OK) st = lv_bench_load(b, path, &p);
+    if (st == LV_OK) st = o->question ? lv_bench_images(b, path, o->question) : lv_bench_load(b, path, &p);
     static const char *const yn[LV_YNRULE_COUNT] = {"mme", "lmms", "pope", "vlmeval"};
     if (st == LV_OK && o->yesno_rule) {
         int r = -1;
@@ -466,10 +467,11 @@ lv_status lv_cmd_eval(int argc, char **argv)
 {
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
-    ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     ev_run_opts r = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
+        {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
         {"--model", "-m", LV_OPT_STR, &r.model, "DIR", "model directory (default: $LLADAV_MODEL, else the bundled model)"},
         {"--out", "-o", LV_OPT_STR, &out, "DIR", "run folder (default runs/<benchmark>/<model>); output of --merge"},
         {"--limit", NULL, LV_OPT_INT, &r.limit, "N", "run the first N readable samples (default all)"},

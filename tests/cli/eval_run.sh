@@ -69,4 +69,12 @@ a.pop("timing"); b.pop("timing")
 assert a == b, "merged shards differ from the unsharded run"
 print("shards merged = unsharded run")
 PY
+# batch VQA over a folder of images: one free-form answer per image, ids = relative paths
+"$LLADAV" eval --bench "$B/images" --question "What color is this?" -m "$M" -t 1 --gen-length 4 --out "$LV_WORK/batch" -q > /dev/null
+py "$LV_WORK/batch/predictions.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["id"] for l in lines] == ["blue.png", "red.png"], lines
+assert all(l["type"] == "free" and l["output"] is not None and l["score"] is None for l in lines), lines
+PY
 echo "eval run OK"
