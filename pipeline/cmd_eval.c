@@ -203,6 +203,7 @@ static lv_status ev_merge(const char *out, const char *const *dirs, int n, const
 
 typedef struct {
     const char *model, *out, *shard;
+    const char *think;                              /* "no_think" | "think" | "none" */
     int         limit, sample, threads, force, overwrite, quiet;
     int         gen_length, steps, block_length;   /* 0: the benchmark's per-type setting */
     float       temperature;                        /* < 0: per type */
@@ -277,6 +278,7 @@ static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts
         cJSON_AddStringToObject(q, "stop", gen[k].stop);
         cJSON_AddStringToObject(q, "remasking", "low_confidence");
     }
+    cJSON_AddStringToObject(j, "think_mode", r->think);
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     x = cJSON_AddObjectToObject(j, "selection");
     cJSON_AddNumberToObject(x, "limit", r->limit);
@@ -400,6 +402,9 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
         const lv_sample *s = &b->samples[i];
         const lv_bench_gen *g = &gen[s->type];
         char *prompt = lv_bench_prompt(b, s), *err = NULL, *output = NULL;
+        /* LLaDA-V's lmms-eval wrapper appends " /no_think" (or " /think") to the user text;
+         * predictions record the prompt without it (run.json has think_mode) */
+        char *asked = prompt && strcmp(r->think, "none") ? lv_strfmt("%s /%s", prompt, r->think) : (prompt ? strdup(prompt) : NULL);
         lv_sampler_params sp = lv_sampler_default_params();
         sp.gen_length = g->gen_length;
         sp.block_length = g->block_length;
@@ -409,10 +414,11 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
         lv_result ans = {0};
         double t0 = ev_now();
         lv_status as = LV_OK;
-        if (!prompt) as = lv_fail(LV_ERR_NOMEM, "out of memory");
+        if (!prompt || !asked) as = lv_fail(LV_ERR_NOMEM, "out of memory");
         else if (s->n_images > 1) as = lv_fail(LV_ERR_UNSUPPORTED, "%d images: multi-image samples are not supported yet", s->n_images);
-        else if (s->image_bytes) as = lv_model_ask_memory(m, s->image_bytes, s->n_image_bytes, s->id, prompt, &sp, &ans);
-        else as = lv_model_ask(m, s->n_images ? s->images[0] : NULL, prompt, &sp, &ans);
+        else if (s->image_bytes) as = lv_model_ask_memory(m, s->image_bytes, s->n_image_bytes, s->id, asked, &sp, &ans);
+        else as = lv_model_ask(m, s->n_images ? s->images[0] : NULL, asked, &sp, &ans);
+        free(asked);
         double dt = ev_now() - t0;
         if (as == LV_OK) {
             output = strdup(ans.answer ? ans.answer : "");
@@ -468,7 +474,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    ev_run_opts r = {NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0};
+    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
         {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
@@ -482,6 +488,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--steps", NULL, LV_OPT_INT, &r.steps, "N", "forward passes (default: per type, or --gen-length)"},
         {"--block-length", NULL, LV_OPT_INT, &r.block_length, "N", "block length (default: per type, or --gen-length)"},
         {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
+        {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
         {"--threads", "-t", LV_OPT_INT, &r.threads, "N", "threads (default: physical cores)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
         {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
@@ -523,6 +530,8 @@ lv_status lv_cmd_eval(int argc, char **argv)
         return lv_fail(LV_ERR_ARG, "eval: --limit, --sample, --gen-length, --steps and --block-length must be >= 0");
     if (r.limit && r.sample) return lv_fail(LV_ERR_ARG, "eval: --limit and --sample exclude each other");
     if (r.force && r.overwrite) return lv_fail(LV_ERR_ARG, "eval: --force and --overwrite exclude each other");
+    if (strcmp(r.think, "no_think") && strcmp(r.think, "think") && strcmp(r.think, "none"))
+        return lv_fail(LV_ERR_ARG, "eval: --think-mode '%s' is not no_think, think or none", r.think);
     r.out = out;
     return ev_run(&o, &r);
 }
