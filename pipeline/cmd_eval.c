@@ -14,6 +14,7 @@
  * with --rescore DIR --bench PATH and no predictions.jsonl: its responses are the predictions.
  */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,60 @@ static unsigned long long ev_file_hash(const char *path, long long *size)
     return h;
 }
 
+/* The weights' identity without reading them whole: for every *.safetensors file in the
+ * folder (sorted), its name, size, first and last MiB. */
+static unsigned long long ev_weights_hash(const char *dir, long long *bytes, int *files)
+{
+    unsigned long long h = LV_HASH64_INIT;
+    *bytes = 0;
+    *files = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    char **names = NULL;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 12 || strcmp(e->d_name + l - 12, ".safetensors")) continue;
+        char **q = realloc(names, (size_t)(n + 1) * sizeof *q);
+        if (!q) break;
+        names = q;
+        if ((names[n] = strdup(e->d_name))) n++;
+    }
+    closedir(d);
+    for (int i = 1; i < n; i++)   /* insertion sort: a handful of shards */
+        for (int k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+            char *t = names[k];
+            names[k] = names[k - 1];
+            names[k - 1] = t;
+        }
+    unsigned char *buf = malloc((size_t)1 << 20);
+    for (int i = 0; i < n; i++) {
+        char *path = lv_strfmt("%s/%s", dir, names[i]);
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        struct stat sb;
+        if (f && buf && stat(path, &sb) == 0) {
+            long long size = (long long)sb.st_size;
+            h = lv_hash64(h, names[i], strlen(names[i]) + 1);
+            h = lv_hash64(h, &size, sizeof size);
+            size_t got = fread(buf, 1, (size_t)1 << 20, f);
+            h = lv_hash64(h, buf, got);
+            if (size > (1LL << 21) && fseek(f, -(1L << 20), SEEK_END) == 0) {
+                got = fread(buf, 1, (size_t)1 << 20, f);
+                h = lv_hash64(h, buf, got);
+            }
+            *bytes += size;
+            (*files)++;
+        }
+        if (f) fclose(f);
+        free(path);
+        free(names[i]);
+    }
+    free(buf);
+    free(names);
+    return h;
+}
+
 /* Everything the answers depend on: benchmark content, templates and generation per type,
  * model files, seed and selection. Runtime facts (threads, start time) go under "runtime",
  * which the fingerprint ignores. */
@@ -246,6 +301,11 @@ static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts
     cJSON_AddStringToObject(x, "config_hash", hex);
     snprintf(hex, sizeof hex, "%016llx", tok ? ev_file_hash(tok, &size) : 0ull);
     cJSON_AddStringToObject(x, "tokenizer_hash", hex);
+    int files;
+    snprintf(hex, sizeof hex, "%016llx", ev_weights_hash(model_dir, &size, &files));
+    cJSON_AddStringToObject(x, "weights_hash", hex);
+    cJSON_AddNumberToObject(x, "weights_bytes", (double)size);
+    cJSON_AddNumberToObject(x, "weights_files", files);
     free(cfg);
     free(tok);
     x = cJSON_AddObjectToObject(j, "benchmark");

@@ -1533,6 +1533,11 @@ char *lv_run_fingerprint(const cJSON *run)
     cJSON_DeleteItemFromObjectCaseSensitive(c, "shard");
     cJSON_DeleteItemFromObjectCaseSensitive(c, "runtime");
     cJSON_DeleteItemFromObjectCaseSensitive(c, "merged_from");
+    /* where the files are is not what they are: the hashes next to the paths say that */
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "model"), "path");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "benchmark"), "path");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "benchmark"), "image_root");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "benchmark"), "annotations");
     char *t = cJSON_PrintUnformatted(c);
     cJSON_Delete(c);
     if (!t) return NULL;

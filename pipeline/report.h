@@ -135,7 +135,8 @@ void lv_run_progress_step(lv_run_progress *p, double now, int scored, double sco
 void lv_run_progress_format(const lv_run_progress *p, double now, char *buf, size_t n);
 
 /* Hex hash of a run.json object without its "fingerprint", "start_time", "shard", "runtime"
- * and "merged_from" keys:
+ * and "merged_from" keys and without file locations (model.path, benchmark.path / image_root /
+ * annotations; the content hashes stay):
  * equal fingerprints mean predictions can be mixed. malloc'd. */
 char     *lv_run_fingerprint(const cJSON *run);
 /* Resume gate: LV_OK if dir has no run.json or its fingerprint equals `fingerprint`. */

@@ -284,6 +284,14 @@ START_TEST(test_resume_fingerprint)
     cJSON *r3 = cJSON_Parse("{\"model\":\"m\",\"seed\":1,\"start_time\":\"t1\"}");
     char *f1 = lv_run_fingerprint(r), *f2 = lv_run_fingerprint(r2), *f3 = lv_run_fingerprint(r3);
     ck_assert_str_eq(f1, f2);        /* start time and shard do not matter */
+    cJSON *r4 = cJSON_Parse("{\"model\":{\"path\":\"/a\",\"config_hash\":\"1\"},\"runtime\":{\"threads\":4}}");
+    cJSON *r5 = cJSON_Parse("{\"model\":{\"path\":\"/b\",\"config_hash\":\"1\"},\"runtime\":{\"threads\":1}}");
+    char *f4 = lv_run_fingerprint(r4), *f5 = lv_run_fingerprint(r5);
+    ck_assert_str_eq(f4, f5);        /* nor where the model is, nor the thread count */
+    free(f4);
+    free(f5);
+    cJSON_Delete(r4);
+    cJSON_Delete(r5);
     ck_assert_str_ne(f1, f3);        /* the seed does */
     const char *dir = lv_test_join(lv_test_tmpdir(), "");
     ck_assert_int_eq(lv_run_check_resume(lv_test_tmpdir(), f1), LV_OK);   /* no run.json yet */
