@@ -127,7 +127,7 @@ lv_status lv_caption_score(const char *const *cands, const char *const *const *r
                            double *cider_img, double *rouge_img, double (*bleu_img)[4]);
 
 /* ---- small shared helpers ---------------------------------------------------------------- */
-/* Mean / percentiles over a double array (sorted copy, linear interpolation like numpy). */
+/* Percentile q in [0, 1] of a double array (sorted copy, linear interpolation like numpy). */
 double lv_percentile(const double *v, long n, double q);
 /* FNV-1a 64 over bytes, chained: h = lv_hash64(h, data, n); start with LV_HASH64_INIT. */
 #define LV_HASH64_INIT 0xcbf29ce484222325ull

@@ -7,8 +7,12 @@
  *     --lv_report_write--> RUN_DIR/{summary.json, report.md, report.html}
  *     --lv_official_export--> RUN_DIR/official/...
  *
+ * Runs (cmd_eval.c): lv_bench_select (limit / sample / shard) -> lv_pred_line per answer,
+ * appended after lv_preds_repair; run.json's lv_run_fingerprint gates a resume;
+ * lv_run_progress formats the stderr progress line.
+ *
  * Scores depend only on the samples and the raw outputs, in benchmark order, so a merge of
- * shard runs gives a summary equal field by field to the unsharded one.
+ * shard runs gives a summary equal field by field to the unsharded one (timing aside).
  */
 #ifndef LV_REPORT_H
 #define LV_REPORT_H
