@@ -883,6 +883,8 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
 /* Question records of a JSON list: which keys hold what, per layout. */
 typedef struct {
     const char *list;                  /* key of the record list, NULL: the top level is the list */
+    const char *open_template;         /* the task's prompt (NULL: the default open template) */
+    lv_bench_gen gen;                  /* generation of the open type (gen_length 0: default) */
     const char *id;                    /* id key, NULL: "<file stem>/<position>" */
     const char *question, *image, *image_fmt;   /* image_fmt: printf pattern for the file name */
     const char *answer, *answers;      /* one gold / a list of golds */
@@ -891,11 +893,17 @@ typedef struct {
 } rd_records;
 
 /* TextVQA: data[{question_id, question, image_id, answers[10]}], train_images/<image_id>.jpg */
-static const rd_records rd_textvqa_map = {"data", "question_id", "question", "image_id", "%s.jpg", NULL, "answers", LV_METRIC_VQA, 0};
-/* DocVQA / InfoVQA: data[{questionId, question, image: "documents/x.png", answers}] */
-static const rd_records rd_docvqa_map = {"data", "questionId", "question", "image", "%s", NULL, "answers", LV_METRIC_ANLS, 0};
-/* ChartQA: [{imgname, query, label}], images in png/ */
-static const rd_records rd_chartqa_map = {NULL, NULL, "query", "imgname", "png/%s", "label", NULL, LV_METRIC_RELAXED, 1};
+static const rd_records rd_textvqa_map = {"data", NULL, {0, 0, 0, 0.0, ""}, "question_id", "question", "image_id", "%s.jpg",
+                                         NULL, "answers", LV_METRIC_VQA, 0};
+/* DocVQA / InfoVQA: data[{questionId, question, image: "documents/x.png", answers}]; LLaDA-V's
+ * modified task asks for the reason then "Answer: X" and generates 32/32/16 (evaluate.sh) */
+static const rd_records rd_docvqa_map = {
+    "data", "{question}\nGive the reason and then write your final answer in the format 'Answer: X' where X is the "
+            "answer to the question.",
+    {32, 32, 16, 0.0, ""}, "questionId", "question", "image", "%s", NULL, "answers", LV_METRIC_ANLS, 0};
+/* ChartQA: [{imgname, query, label}], images in png/; lmms-eval's single-word suffix */
+static const rd_records rd_chartqa_map = {NULL, "{question}\nAnswer the question with a single word.", {16, 16, 16, 0.0, "\n"},
+                                          NULL, "query", "imgname", "png/%s", "label", NULL, LV_METRIC_RELAXED, 1};
 
 static lv_status rd_records_read(lv_bench *b, const char *path, const cJSON *j, const rd_records *m)
 {
@@ -904,6 +912,8 @@ static lv_status rd_records_read(lv_bench *b, const char *path, const cJSON *j, 
     char *stem = rd_strdup(rd_basename(path));
     if (!stem) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
     if (strrchr(stem, '.')) *strrchr(stem, '.') = 0;
+    if (m->open_template && !b->templates[LV_QTYPE_OPEN]) b->templates[LV_QTYPE_OPEN] = rd_strdup(m->open_template);
+    if (m->gen.gen_length) b->gen[LV_QTYPE_OPEN] = m->gen;
     int line = 0;
     lv_status st = LV_OK;
     cJSON_ArrayForEach(e, list) {

@@ -333,11 +333,25 @@ static void rp_score_one(const lv_bench *b, lv_scored *r)
         for (int g = 0; g < s->n_golds && r->extracted; g++) r->correct |= lv_relaxed_correct(r->extracted, golds[g]);
         break;
     }
-    case LV_METRIC_ANLS:
-        r->extracted = rp_trim_dup(out);
-        r->score = lv_anls(out, golds, s->n_golds, LV_ANLS_OFFICIAL);
+    case LV_METRIC_ANLS: {
+        /* LLaDA-V's DocVQA filter: the text after the last "Answer:", asterisks removed,
+         * trailing '.', ',' and blanks stripped; other outputs are taken whole */
+        const char *a = NULL;
+        for (const char *q = out; (q = strstr(q, "Answer:")); q++) a = q + 7;
+        if (a) {
+            lv_text t = {0};
+            for (; *a; a++)
+                if (*a != '*') lv_text_putc(&t, *a);
+            char *x = lv_text_take(&t);
+            size_t n = x ? strlen(x) : 0;
+            while (x && n && strchr(".,\t\n\r ", x[n - 1])) x[--n] = 0;
+            r->extracted = x ? rp_trim_dup(x) : NULL;
+            free(x);
+        } else r->extracted = rp_trim_dup(out);
+        r->score = lv_anls(r->extracted ? r->extracted : "", golds, s->n_golds, LV_ANLS_OFFICIAL);
         r->correct = r->score >= 0.5;
         break;
+    }
     case LV_METRIC_MMMU_OPEN: {
         lv_mmmu_pred mp;
         if (lv_mmmu_open_parse(out, &mp) == LV_OK) {

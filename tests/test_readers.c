@@ -236,6 +236,12 @@ START_TEST(test_docvqa_chartqa_gqa_seed)
     ck_assert(rt_ends(s->images[0], "tests/eval/documents/xnbl0037_1.png"));
     ck_assert_str_eq(s->golds[0], "1/8/93");
     ck_assert(strstr(rt_get(b, "338")->error, "unsafe image path"));
+    char *p = lv_bench_prompt(b, s);   /* LLaDA-V's DocVQA task prompt and 32/32/16 */
+    ck_assert_str_eq(p, "what is the date mentioned in this letter?\nGive the reason and then write your final answer in "
+                        "the format 'Answer: X' where X is the answer to the question.");
+    free(p);
+    ck_assert_int_eq(b->gen[LV_QTYPE_OPEN].gen_length, 32);
+    ck_assert_int_eq(b->gen[LV_QTYPE_OPEN].steps, 16);
     lv_bench_free(b);
 
     b = rt_load("tests/eval/chartqa/test_human.json", NULL, "tests/eval/chartqa");
@@ -247,6 +253,10 @@ START_TEST(test_docvqa_chartqa_gqa_seed)
     ck_assert(rt_ends(s->images[0], "chartqa/png/41699051005347.png"));
     ck_assert_str_eq(s->golds[0], "12.5");
     ck_assert(strstr(rt_get(b, "test_human/2")->error, "test_human.json:3: record 3: needs"));
+    p = lv_bench_prompt(b, s);
+    ck_assert_str_eq(p, "What is the peak value?\nAnswer the question with a single word.");
+    free(p);
+    ck_assert_str_eq(b->gen[LV_QTYPE_OPEN].stop, "\n");
     lv_bench_free(b);
 
     b = rt_load("tests/eval/gqa_testdev_balanced_questions.json", NULL, "tests/eval/gqa_images");

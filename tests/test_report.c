@@ -422,6 +422,14 @@ START_TEST(test_select_and_line)
     ck_assert_str_eq(cJSON_GetObjectItem(o, "image")->valuestring, s->images[0]);
     cJSON_Delete(o);
     free(line);
+    /* ANLS answers: the text after the last "Answer:" (LLaDA-V's DocVQA filter) */
+    line = lv_pred_line(b, &b->samples[7], NULL, "It says hello. Answer: **Hello World**.", NULL, NULL);
+    o = cJSON_Parse(line);
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "id")->valuestring, "anls1");
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "extracted")->valuestring, "Hello World");
+    NEAR(cJSON_GetObjectItem(o, "score")->valuedouble, 1.0);
+    cJSON_Delete(o);
+    free(line);
     line = lv_pred_line(b, &b->samples[3], NULL, NULL, "out of memory", NULL);   /* failed sample */
     o = cJSON_Parse(line);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "output")));
