@@ -1288,6 +1288,10 @@ static lv_status rd_mmbench(lv_bench *b, const char *path, size_t max_line)
     }
     if (st == LV_OK && (col[C_INDEX] < 0 || col[C_QUESTION] < 0))
         st = lv_fail(LV_ERR_FORMAT, "%s: header needs 'index' and 'question' columns", path);
+    /* lmms-eval mmbench doc_to_text: "{hint} {question} There are several options:\nA. ..." */
+    if (st == LV_OK && !b->templates[LV_QTYPE_MC])
+        b->templates[LV_QTYPE_MC] = rd_strdup("{hint_space}{question} There are several options:\n{choices}\n"
+                                              "Answer with the option's letter from the given choices directly.");
     int first = b->n;
     char **refs = NULL;   /* [b->n - first] the index an image cell refers to, or NULL */
     int refs_cap = 0;
@@ -1564,6 +1568,9 @@ char *lv_bench_prompt(const lv_bench *b, const lv_sample *s)
         else if (!strncmp(p, "{hint_line}", 11)) {
             if (*h) lv_text_printf(&o, "%s\n", h);
             p += 11;
+        } else if (!strncmp(p, "{hint_space}", 12)) {
+            if (*h) lv_text_printf(&o, "%s ", h);
+            p += 12;
         } else if (!strncmp(p, "{context_line}", 14)) {
             if (*h) lv_text_printf(&o, "Context: %s\n", h);
             p += 14;

@@ -104,7 +104,8 @@ void        lv_bench_free(lv_bench *b);   /* NULL-safe */
 lv_status   lv_bench_images(lv_bench **out, const char *dir, const char *question);
 
 /* The user text of s: s->prompt, else the template of its type with {question}, {hint},
- * {hint_line} ("hint\n" or ""), {context_line} ("Context: hint\n" or ""), {choices}
+ * {hint_line} ("hint\n" or ""), {hint_space} ("hint " or ""), {context_line} ("Context: hint\n"
+ * or ""), {choices}
  * ("A. x\nB. y") filled in. malloc'd, NULL on OOM. */
 char       *lv_bench_prompt(const lv_bench *b, const lv_sample *s);
 const char *lv_bench_default_template(lv_qtype t);

@@ -364,7 +364,11 @@ START_TEST(test_mmbench)
     ck_assert_str_eq(s->category, "logic");
     ck_assert_str_eq(s->subcategory, "reasoning");
     char *p = lv_bench_prompt(b, s);
-    ck_assert_str_eq(p, "Hint, with comma\nA \"quoted\"\tquestion\nwith a newline?\nA. yes\nB. no\n"
+    ck_assert_str_eq(p, "Hint, with comma A \"quoted\"\tquestion\nwith a newline? There are several options:\nA. yes\n"
+                        "B. no\nAnswer with the option's letter from the given choices directly.");
+    free(p);
+    p = lv_bench_prompt(b, rt_get(b, "1"));   /* nan hint: no leading space */
+    ck_assert_str_eq(p, "Which animal barks? There are several options:\nA. cat\nB. dog\nC. bird\nD. fish\n"
                         "Answer with the option's letter from the given choices directly.");
     free(p);
     ck_assert(strstr(rt_get(b, "3")->error, "mmbench_dev.tsv:8: 2 fields, header has 12"));
