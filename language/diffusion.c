@@ -70,6 +70,11 @@ lv_status lv_diffusion_validate(const lv_diffusion_params *p)
         return lv_fail(LV_ERR_ARG, "cfg: must be finite and >= 0, got %g", p->cfg_scale);
     if ((unsigned)p->remasking >= LV_REMASK_COUNT)
         return lv_fail(LV_ERR_ARG, "remasking: unknown strategy %d", (int)p->remasking);
+    if (!(p->threshold >= 0.0) || isinf(p->threshold) || !(p->factor >= 0.0) || isinf(p->factor))
+        return lv_fail(LV_ERR_ARG, "threshold / factor: must be finite and >= 0, got %g / %g",
+                       p->threshold, p->factor);
+    if (p->threshold > 0 && p->factor > 0)
+        return lv_fail(LV_ERR_ARG, "threshold and factor: parallel decoding takes one of them");
     if (p->vocab < 1) return lv_fail(LV_ERR_ARG, "vocab: must be >= 1, got %d", p->vocab);
     if (p->mask_id < 0) return lv_fail(LV_ERR_ARG, "mask_id: not set");
     if (p->n_ban < 0 || (p->n_ban && !p->ban_ids) || p->n_stops < 0 || (p->n_stops && !p->stops) ||
@@ -106,12 +111,32 @@ const char *lv_diffusion_params_str(const lv_diffusion_params *p, char *buf, siz
              p->gen_length, p->block_length, p->temperature, p->cfg_scale,
              lv_remask_name(p->remasking), (unsigned long long)p->seed, (int)p->mask_id, p->vocab,
              p->n_ban, p->n_stops, p->n_suffix);
+    size_t n = strlen(buf);
+    if (p->threshold > 0 && n < size) snprintf(buf + n, size - n, " threshold=%g", p->threshold);
+    if (p->factor > 0 && n < size) snprintf(buf + n, size - n, " factor=%g", p->factor);
     return buf;
 }
 
 void lv_diffusion_schedule(int *out, int n, int steps)
 {
     for (int j = 0; j < steps; j++) out[j] = n / steps + (j < n % steps ? 1 : 0);
+}
+
+int lv_diffusion_parallel_count(const lv_diffusion_params *p, const double *conf,
+                                const int32_t *order, int n)
+{
+    if (n < 1) return 0;
+    int k = 1;
+    if (p->threshold > 0) {   /* get_transfer_index: the top one, then all >= threshold */
+        while (k < n && conf[order[k]] >= p->threshold) k++;
+        return k;
+    }
+    /* get_transfer_index_dynamic: top_i = first 0-based i with c[i] < 1 - f/(i+2), t[0] = -1;
+     * a loop without break leaves top_i = n-1; top_i 0 or n-1 is bumped by one */
+    for (k = 1; k < n; k++)
+        if (conf[order[k]] < 1.0 - p->factor / (double)(k + 2)) break;
+    if (k == n) k = n - 1;
+    return k == 0 || k == n - 1 ? k + 1 : k;
 }
 
 /* Everything the step loop touches, allocated once. */
@@ -266,6 +291,7 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
 
     const int G = p->gen_length, S = p->n_suffix, V = p->vocab, text = p->sampler == LV_SAMPLER_LLADA_TEXT;
     const int nb = G / p->block_length, spb = p->steps / nb;
+    const int parallel = p->threshold > 0 || p->factor > 0;
     const float cfg1 = (float)(p->cfg_scale + 1.0);
     for (int j = 0; j < G; j++) s.tail[j] = p->mask_id;
     for (int j = 0; j < S; j++) s.tail[G + j] = p->suffix[j];
@@ -280,8 +306,10 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
         int n_b = 0;
         for (int j = bs; j < be; j++) n_b += s.tail[j] == p->mask_id;
         lv_diffusion_schedule(s.sched, n_b, spb);
-        for (int step = 0; step < spb; step++) {
-            if (!text) {
+        /* parallel decoding: every pass commits at least one row, so block_length passes fill
+         * the block (Fast-dLLM loops until the block has no mask) */
+        for (int step = 0; step < (parallel ? p->block_length : spb); step++) {
+            if (!text || parallel) {
                 if (found && !lv_any_masked(s.tail, 0, stop, p->mask_id)) break;
                 if (!lv_any_masked(s.tail, bs, be, p->mask_id)) break;
             }
@@ -292,7 +320,9 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
             for (int j = 0; j < G; j++)
                 if (all || (j < lim && s.tail[j] == p->mask_id)) s.rows[n_rows++] = j;
             if (n_rows > 0) {
-                st = fn(model, s.tail, G + S, 0, s.rows, n_rows, s.logits);
+                lv_pass_info pi = {pass, b, step, bs, be, lim};
+                if (p->on_pass) st = p->on_pass(model, &pi);
+                if (st == LV_OK) st = fn(model, s.tail, G + S, 0, s.rows, n_rows, s.logits);
                 if (st == LV_OK && p->cfg_scale > 0)
                     st = fn(model, s.tail, G + S, 1, s.rows, n_rows, s.logits_u);
                 if (st != LV_OK) break;
@@ -314,7 +344,8 @@ lv_status lv_diffusion_generate(const lv_diffusion_params *p, lv_logits_fn fn, v
             for (int i = 0; i < n_rows; i++)
                 if (s.rows[i] < lim && s.tail[s.rows[i]] == p->mask_id) s.order[nc++] = i;
             lv_sort_candidates(s.order, nc, s.conf);
-            int k = s.sched[step] < nc ? s.sched[step] : nc;
+            int k = parallel ? lv_diffusion_parallel_count(p, s.conf, s.order, nc)
+                             : s.sched[step] < nc ? s.sched[step] : nc;
             for (int q = 0; q < k; q++) {
                 int i = s.order[q], j = s.rows[i];
                 s.tail[j] = s.x0[i];

@@ -49,6 +49,17 @@ typedef struct {
     int n;
 } lv_token_seq;
 
+/* Where the sampler is before a forward pass, for models that cache across passes (llada.h):
+ * the pass index, the block and the step inside it, the block's tail rows [bs, be) and the end
+ * of the candidate region (be, or the stop position once a stop sequence was found). */
+typedef struct {
+    int pass, block, step;
+    int bs, be, lim;
+} lv_pass_info;
+
+/* Called with the model pointer before the logits calls of every pass; LV_OK to go on. */
+typedef lv_status (*lv_pass_fn)(void *model, const lv_pass_info *info);
+
 typedef struct {
     lv_sampler sampler;          /* LV_SAMPLER_LLADA_V */
     int steps;                   /* 128; steps % (gen_length / block_length) == 0 */
@@ -72,6 +83,15 @@ typedef struct {
     int32_t eos_id, eot_id;
     lv_progress_fn progress;     /* NULL = silent */
     void *progress_user;
+    /* Fast-dLLM parallel decoding (spec §7.2), 0 = off, at most one of the two. With either,
+     * a block runs until it has no mask left (at most block_length passes; steps unused):
+     * threshold: commit every candidate with confidence >= threshold, at least the best one;
+     * factor f: confidences sorted c1 >= c2 >= ...; commit the top n-1 for the first n with
+     * c_n < 1 - f/(n+1) (t_1 = -1), all of them when none or only the last one is below
+     * (the reference's count quirk, get_transfer_index_dynamic). */
+    double threshold;
+    double factor;
+    lv_pass_fn on_pass;          /* NULL = none */
 } lv_diffusion_params;
 
 typedef struct {
@@ -90,6 +110,10 @@ lv_status lv_diffusion_validate(const lv_diffusion_params *p);
 const char *lv_diffusion_params_str(const lv_diffusion_params *p, char *buf, size_t size);
 /* §6.2: out[0..steps) = tokens to commit per step for n masked positions. */
 void lv_diffusion_schedule(int *out, int n, int steps);
+/* Tokens a parallel-decoding step commits (p->threshold or p->factor set) out of n candidates
+ * whose confidences, sorted descending, are conf[order[0..n)]; 0 when n = 0. */
+int lv_diffusion_parallel_count(const lv_diffusion_params *p, const double *conf,
+                                const int32_t *order, int n);
 const char *lv_remask_name(lv_remask r);          /* "low_confidence", "random" */
 lv_status   lv_remask_parse(lv_remask *out, const char *name);
 

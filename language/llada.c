@@ -10,6 +10,8 @@
  */
 #include "llada.h"
 
+#include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,44 +203,104 @@ static void lv_llada_carve(lv_llada *m, lv_llada_acts *a, int T)
     a->panel = a->scores + lv_attention_scratch_floats(T);
 }
 
-/* One LLaDADecoderLayer, bidirectional: h [T, D] updated in place. */
-static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *a, int T)
+/* Query rows per block of lv_llada_attend: its scores scratch is LV_KV_QBLOCK x Tk floats. */
+#define LV_KV_QBLOCK 256
+
+/* Attention of nq query rows q[nq, H*HD] over Tk cached rows k, v [Tk, H*HD] (post-RoPE):
+ * lv_attention when the queries are a subset of the sequence (prefix / dual cache), one head
+ * and one block of queries at a time. scores: min(nq, LV_KV_QBLOCK) * Tk floats. */
+static void lv_llada_attend(float *out, const float *q, int nq, const float *k, const float *v,
+                            int Tk, int H, int HD, float *scores)
+{
+    const int ld = H * HD;
+    const float scale = 1.0f / sqrtf((float)HD);
+    for (int q0 = 0; q0 < nq; q0 += LV_KV_QBLOCK) {
+        int n = nq - q0 < LV_KV_QBLOCK ? nq - q0 : LV_KV_QBLOCK;
+        for (int h = 0; h < H; h++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, scale,
+                        q + (size_t)q0 * ld + (size_t)h * HD, ld, k + (size_t)h * HD, ld, 0.0f,
+                        scores, Tk);
+            lv_softmax_rows(scores, n, Tk);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
+                        v + (size_t)h * HD, ld, 0.0f, out + (size_t)q0 * ld + (size_t)h * HD, ld);
+        }
+    }
+}
+
+/* One LLaDADecoderLayer, bidirectional, over the nq rows of h [nq, D] (updated in place) at
+ * positions q0..q0+nq of a T-row sequence. kc, vc NULL: nq = T, plain attention. Otherwise
+ * [T, D] post-RoPE K and V of this layer (RoPE positions are absolute, so cached rows are
+ * never rotated again): the rows' K,V overwrite rows q0.. of it and the queries attend to all
+ * T rows (with nq = T this is the full forward that fills the cache). */
+static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *a, int q0,
+                           int nq, int T, float *kc, float *vc, float *kv_scores)
 {
     const int D = m->D, F = m->F;
+    const size_t half = (size_t)(m->HD / 2), nD = (size_t)nq * D;
     const float eps = m->c->rms_norm_eps;
-    lv_rmsnorm(a->xn, a->h, L->attn_norm, T, D, eps);
-    lv_matmul(a->q, a->xn, L->wq, NULL, T, D, D, a->panel);
-    lv_matmul(a->k, a->xn, L->wk, NULL, T, D, D, a->panel);
-    lv_matmul(a->v, a->xn, L->wv, NULL, T, D, D, a->panel);
-    lv_rope(a->q, m->rope_cos, m->rope_sin, T, m->H, m->HD);
-    lv_rope(a->k, m->rope_cos, m->rope_sin, T, m->H, m->HD);
-    lv_attention(a->att, a->q, a->k, a->v, T, m->H, m->HD, a->scores);
-    lv_matmul_acc(a->h, a->att, L->wo, NULL, T, D, D, a->panel);
+    lv_rmsnorm(a->xn, a->h, L->attn_norm, nq, D, eps);
+    lv_matmul(a->q, a->xn, L->wq, NULL, nq, D, D, a->panel);
+    lv_matmul(a->k, a->xn, L->wk, NULL, nq, D, D, a->panel);
+    lv_matmul(a->v, a->xn, L->wv, NULL, nq, D, D, a->panel);
+    lv_rope(a->q, m->rope_cos + q0 * half, m->rope_sin + q0 * half, nq, m->H, m->HD);
+    lv_rope(a->k, m->rope_cos + q0 * half, m->rope_sin + q0 * half, nq, m->H, m->HD);
+    if (kc) {
+        memcpy(kc + (size_t)q0 * D, a->k, nD * sizeof *kc);
+        memcpy(vc + (size_t)q0 * D, a->v, nD * sizeof *vc);
+    }
+    if (nq == T)
+        lv_attention(a->att, a->q, a->k, a->v, T, m->H, m->HD, a->scores);
+    else
+        lv_llada_attend(a->att, a->q, nq, kc, vc, T, m->H, m->HD, kv_scores);
+    lv_matmul_acc(a->h, a->att, L->wo, NULL, nq, D, D, a->panel);
     /* LLaDAMLP: down(silu(gate(m)) * up(m)) */
-    lv_rmsnorm(a->xn, a->h, L->ffn_norm, T, D, eps);
-    lv_matmul(a->gate, a->xn, L->gate, NULL, T, D, F, a->panel);
-    lv_matmul(a->up, a->xn, L->up, NULL, T, D, F, a->panel);
-    lv_swiglu(a->gate, a->gate, a->up, (size_t)T * F);
-    lv_matmul_acc(a->h, a->gate, L->down, NULL, T, F, D, a->panel);
+    lv_rmsnorm(a->xn, a->h, L->ffn_norm, nq, D, eps);
+    lv_matmul(a->gate, a->xn, L->gate, NULL, nq, D, F, a->panel);
+    lv_matmul(a->up, a->xn, L->up, NULL, nq, D, F, a->panel);
+    lv_swiglu(a->gate, a->gate, a->up, (size_t)nq * F);
+    lv_matmul_acc(a->h, a->gate, L->down, NULL, nq, F, D, a->panel);
 }
 
 lv_status lv_llada_forward(lv_llada *m, const float *x, int T, const int32_t *rows, int n_rows,
                            float *logits)
 {
+    return lv_llada_forward_kv(m, NULL, x, T, 0, T, rows, n_rows, logits);
+}
+
+size_t lv_llada_kv_floats(const lv_llada *m, int T)
+{
+    return (size_t)m->n_layers * 2 * (size_t)T * (size_t)m->D;
+}
+
+lv_status lv_llada_forward_kv(lv_llada *m, float *kv, const float *x, int T, int q0, int q1,
+                              const int32_t *rows, int n_rows, float *logits)
+{
     if (T < 1 || T > m->T_max)
         return lv_fail(LV_ERR_LIMIT, "llada: sequence of %d rows, the model was loaded for at most %d",
                        T, m->T_max);
+    if (q0 < 0 || q1 > T || q0 >= q1 || (!kv && (q0 || q1 != T)))
+        return lv_fail(LV_ERR_ARG, "llada: rows [%d, %d) of %d%s", q0, q1, T,
+                       kv ? "" : " without a K/V cache");
     for (int i = 0; i < n_rows; i++)
-        if (rows[i] < 0 || rows[i] >= T)
-            return lv_fail(LV_ERR_ARG, "llada: logits row %d outside the sequence [0, %d)", rows[i], T);
+        if (rows[i] < q0 || rows[i] >= q1)
+            return lv_fail(LV_ERR_ARG, "llada: logits row %d outside the rows [%d, %d)", rows[i], q0, q1);
     lv_llada_acts a;
     lv_llada_carve(m, &a, T);
-    const int D = m->D;
-    memcpy(a.h, x, (size_t)T * D * sizeof *a.h);
-    for (int l = 0; l < m->n_layers; l++) lv_llada_block(m, &m->layers[l], &a, T);
+    const int D = m->D, nq = q1 - q0;
+    const size_t TD = (size_t)T * D;
+    float *kv_scores = NULL;
+    if (nq < T) {
+        kv_scores = malloc((size_t)(nq < LV_KV_QBLOCK ? nq : LV_KV_QBLOCK) * T * sizeof *kv_scores);
+        if (!kv_scores) return lv_fail(LV_ERR_NOMEM, "llada: attention scores of %d x %d", nq, T);
+    }
+    memcpy(a.h, x, (size_t)nq * D * sizeof *a.h);
+    for (int l = 0; l < m->n_layers; l++)
+        lv_llada_block(m, &m->layers[l], &a, q0, nq, T, kv ? kv + 2 * l * TD : NULL,
+                       kv ? kv + (2 * l + 1) * TD : NULL, kv_scores);
+    free(kv_scores);
     /* final norm + lm_head only for the requested rows (spec §6.7) */
     for (int i = 0; i < n_rows; i++)
-        memcpy(a.xn + (size_t)i * D, a.h + (size_t)rows[i] * D, (size_t)D * sizeof *a.xn);
+        memcpy(a.xn + (size_t)i * D, a.h + (size_t)(rows[i] - q0) * D, (size_t)D * sizeof *a.xn);
     lv_rmsnorm(a.xn, a.xn, m->final_norm, n_rows, D, m->c->rms_norm_eps);
     lv_matmul(logits, a.xn, m->head, NULL, n_rows, D, m->V, a.panel);
     return LV_OK;
@@ -272,11 +334,83 @@ lv_status lv_llada_session_init(lv_llada_session *s, lv_llada *m, const float *p
 void lv_llada_session_free(lv_llada_session *s)
 {
     if (!s) return;
+    free(s->kv);
+    s->kv = NULL;
     free(s->x);
     free(s->mask_row);
     free(s->abs_rows);
     s->x = s->mask_row = NULL;
     s->abs_rows = NULL;
+}
+
+const char *lv_cache_mode_name(lv_cache_mode c)
+{
+    return c == LV_CACHE_NONE ? "none" : c == LV_CACHE_PREFIX ? "prefix" : c == LV_CACHE_DUAL ? "dual" : "?";
+}
+
+lv_status lv_cache_mode_parse(lv_cache_mode *out, const char *name)
+{
+    for (int c = 0; c < LV_CACHE_COUNT; c++)
+        if (!strcmp(name, lv_cache_mode_name((lv_cache_mode)c))) {
+            *out = (lv_cache_mode)c;
+            return LV_OK;
+        }
+    return lv_fail(LV_ERR_ARG, "cache: unknown mode '%s' (expected none, prefix or dual)", name);
+}
+
+lv_status lv_fast_mode_apply(const char *mode, lv_cache_params *c, lv_diffusion_params *p)
+{
+    memset(c, 0, sizeof *c);
+    p->threshold = p->factor = 0;
+    if (!strcmp(mode, "exact")) return LV_OK;
+    c->mode = LV_CACHE_DUAL;   /* refreshed at each block start */
+    if (!strcmp(mode, "fast")) p->threshold = 0.9;
+    else if (!strcmp(mode, "fastest")) p->factor = 1.0;
+    else return lv_fail(LV_ERR_ARG, "mode: unknown preset '%s' (expected exact, fast or fastest)", mode);
+    return LV_OK;
+}
+
+lv_status lv_llada_pass(void *session, const lv_pass_info *at)
+{
+    lv_llada_session *s = session;
+    s->at = *at;
+    s->at_set = 1;
+    return LV_OK;
+}
+
+/* Prefix / dual cache pass (spec §7.2): a full forward that refills the cache at the block
+ * start and every `refresh` steps, else only rows [Lp + bs, q1) against the cached K,V. */
+static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail, int n_tail,
+                                        const int32_t *rows, int n_rows, float *logits)
+{
+    const int Lp = s->n_prompt, T = Lp + n_tail;
+    const size_t D = (size_t)s->m->D;
+    if (!s->kv) {
+        s->kv = malloc(lv_llada_kv_floats(s->m, Lp + s->n_tail_max) * sizeof *s->kv);
+        if (!s->kv)
+            return lv_fail(LV_ERR_NOMEM, "llada: K/V cache of %d rows", Lp + s->n_tail_max);
+    }
+    int refresh = s->cache.refresh > 0 ? s->cache.refresh : 0;
+    int full = !s->at_set || !s->kv_full || s->at.step == 0 ||
+               (refresh > 0 && s->at.step % refresh == 0);
+    int q0 = full ? 0 : Lp + s->at.bs, q1 = T;
+    if (!full && s->cache.mode == LV_CACHE_DUAL) {
+        q1 = Lp + s->at.be;   /* and any requested row beyond the block (after a stop) */
+        if (n_rows > 0 && Lp + rows[n_rows - 1] + 1 > q1) q1 = Lp + rows[n_rows - 1] + 1;
+        if (q1 > T) q1 = T;
+    }
+    if (full) {
+        memcpy(s->x, s->prompt, (size_t)Lp * D * sizeof *s->x);
+        LV_TRY(lv_llada_embed(s->m, tail, n_tail, s->x + (size_t)Lp * D));
+    } else {
+        LV_TRY(lv_llada_embed(s->m, tail + (q0 - Lp), q1 - q0, s->x));
+    }
+    for (int i = 0; i < n_rows; i++) s->abs_rows[i] = rows[i] + Lp;
+    LV_TRY(lv_llada_forward_kv(s->m, s->kv, s->x, T, q0, q1, s->abs_rows, n_rows, logits));
+    s->kv_full = 1;
+    if (full) s->n_full++;
+    else s->n_partial++;
+    return LV_OK;
 }
 
 lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int uncond,
@@ -286,6 +420,8 @@ lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int un
     const size_t D = (size_t)s->m->D;
     if (n_tail > s->n_tail_max || n_rows > n_tail)
         return lv_fail(LV_ERR_ARG, "llada: %d tail rows, the session holds %d", n_tail, s->n_tail_max);
+    if (!uncond && s->cache.mode != LV_CACHE_NONE)
+        return lv_llada_logits_cached(s, tail, n_tail, rows, n_rows, logits);
     if (uncond)   /* cfg: the whole prompt (BOS and image rows included) becomes mask rows */
         for (int i = 0; i < s->n_prompt; i++) memcpy(s->x + i * D, s->mask_row, D * sizeof *s->x);
     else
@@ -372,7 +508,10 @@ lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
     LV_TRY(lv_llada_dir_load_lm(d, Lp + n_tail));
     lv_llada_session s;
     LV_TRY(lv_llada_session_init(&s, d->lm, pe, Lp, p->mask_id, n_tail));
-    lv_status st = lv_diffusion_generate(p, lv_llada_logits, &s, r);
+    s.cache = d->cache;
+    lv_diffusion_params pc = *p;
+    pc.on_pass = lv_llada_pass;
+    lv_status st = lv_diffusion_generate(&pc, lv_llada_logits, &s, r);
     lv_llada_session_free(&s);
     return st;
 }

@@ -41,6 +41,35 @@ lv_status lv_llada_embed(const lv_llada *m, const int32_t *ids, int n, float *ou
  * logits[n_rows, V]. */
 lv_status lv_llada_forward(lv_llada *m, const float *x, int T, const int32_t *rows, int n_rows,
                            float *logits);
+/* Floats of a K/V cache of a T-row sequence: [n_layers][K, V][T, D], keys after RoPE. */
+size_t    lv_llada_kv_floats(const lv_llada *m, int T);
+/* Forward of rows [q0, q1) of a T-row sequence, x = their input rows [q1 - q0, D]: their K,V
+ * (post-RoPE, absolute positions) overwrite the cache kv and their queries attend to all T
+ * cached rows, the other rows' K,V being whatever kv holds (Fast-dLLM prefix / dual cache,
+ * spec §7.2). q0 = 0, q1 = T is a full forward that fills kv (identical to lv_llada_forward);
+ * kv NULL requires it. rows: absolute, inside [q0, q1). */
+lv_status lv_llada_forward_kv(lv_llada *m, float *kv, const float *x, int T, int q0, int q1,
+                              const int32_t *rows, int n_rows, float *logits);
+
+/* ---- approximate caches (opt-in fast modes, spec §7) ---- */
+typedef enum {
+    LV_CACHE_NONE,     /* exact: every pass is a full forward */
+    LV_CACHE_PREFIX,   /* Fast-dLLM prefix cache: K,V of the rows before the block reused */
+    LV_CACHE_DUAL,     /* Fast-dLLM dual cache: only the block's rows are recomputed */
+    LV_CACHE_COUNT
+} lv_cache_mode;
+
+typedef struct {
+    lv_cache_mode mode;
+    int refresh;   /* prefix/dual: full forward every `refresh` steps of a block, 0 = at the
+                      block start only (1 = every pass: exact) */
+} lv_cache_params;
+
+const char *lv_cache_mode_name(lv_cache_mode c);   /* "none", "prefix", "dual" */
+lv_status   lv_cache_mode_parse(lv_cache_mode *out, const char *name);
+/* Presets (docs/MODES.md): "exact" (no cache, plain schedule), "fast", "fastest" set c and
+ * p->threshold / p->factor; LV_ERR_ARG for another name. */
+lv_status   lv_fast_mode_apply(const char *mode, lv_cache_params *c, lv_diffusion_params *p);
 
 /* ---- sampler adapter: the logits callback of diffusion.h over a fixed prompt ---- */
 typedef struct {
@@ -52,14 +81,24 @@ typedef struct {
     float *mask_row;      /* owned [D] */
     int32_t *abs_rows;    /* owned [n_tail_max] */
     int n_tail_max;
+    lv_cache_params cache;   /* set before the first pass; zero = exact */
+    float *kv;               /* owned lv_llada_kv_floats(T) once a cache mode runs */
+    lv_pass_info at;         /* the sampler's position (lv_llada_pass), at_set = 1 once given */
+    int at_set, kv_full;     /* kv_full: kv holds a full pass of this sequence */
+    int n_full, n_partial;   /* passes run as full / cached forwards */
 } lv_llada_session;
 
 lv_status lv_llada_session_init(lv_llada_session *s, lv_llada *m, const float *prompt,
                                 int n_prompt, int32_t mask_id, int n_tail_max);
 void      lv_llada_session_free(lv_llada_session *s);   /* NULL-safe */
-/* lv_logits_fn: x = [prompt (or mask rows when uncond) ; embed(tail)], logits of the tail rows. */
+/* lv_logits_fn: x = [prompt (or mask rows when uncond) ; embed(tail)], logits of the tail rows.
+ * With a cache mode, a pass that is not a refresh forwards only the block's rows (dual; the
+ * rows after it too for prefix, and any requested row beyond it) against the cached K,V; the
+ * unconditional pass of cfg is always a full forward without the cache. */
 lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int uncond,
                           const int32_t *rows, int n_rows, float *logits);
+/* lv_pass_fn: records the sampler's block and step for the cache decisions. */
+lv_status lv_llada_pass(void *session, const lv_pass_info *at);
 
 /* ---- a model directory opened for text generation ---- */
 typedef struct lv_tokenizer lv_tokenizer;   /* language.h */
@@ -85,6 +124,7 @@ typedef struct {
     lv_tokenizer *tok;     /* owned */
     lv_llada_tokens ids;
     lv_llada *lm;          /* owned; NULL until lv_llada_dir_load_lm */
+    lv_cache_params cache; /* used by lv_llada_dir_generate; zero (exact) after open */
 } lv_llada_dir;
 
 /* dir/config.json + weights (checked against the config) + dir/tokenizer.json + special ids. */

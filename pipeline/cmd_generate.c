@@ -21,6 +21,8 @@ void lv_gen_opts_default(lv_gen_opts *o)
     o->temperature = "0";
     o->cfg = "0";
     o->remasking = "low_confidence";
+    o->mode = "exact";
+    o->cache_refresh = -1;
 }
 
 void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
@@ -36,6 +38,11 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--cfg", NULL, LV_OPT_STR, &o->cfg, "S", "classifier-free guidance scale, 0 = off (default 0)"},
         {"--seed", NULL, LV_OPT_U64, &o->seed, "N", "seed of the counter RNG (default 0)"},
         {"--threads", "-t", LV_OPT_INT, &o->threads, "N", "threads for OpenMP and OpenBLAS (default: physical cores)"},
+        {"--mode", NULL, LV_OPT_STR, &o->mode, "M", "exact, fast or fastest: presets of the flags below, docs/MODES.md (default exact)"},
+        {"--cache", NULL, LV_OPT_STR, &o->cache, "C", "none, prefix or dual: approximate K/V cache (Fast-dLLM)"},
+        {"--cache-refresh", NULL, LV_OPT_INT, &o->cache_refresh, "N", "full forward every N steps of a block, 0 = block start only"},
+        {"--threshold", NULL, LV_OPT_STR, &o->threshold, "T", "parallel decoding: commit every token with confidence >= T"},
+        {"--factor", NULL, LV_OPT_STR, &o->factor, "F", "parallel decoding: Fast-dLLM factor rule (instead of --threshold)"},
     };
     memcpy(opts, t, sizeof t);
 }
@@ -61,11 +68,18 @@ lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp)
     return lv_remask_parse(&sp->remasking, o->remasking);
 }
 
-lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p)
+lv_status lv_gen_opts_params(const lv_gen_opts *o, lv_llada_dir *d, lv_diffusion_params *p)
 {
     lv_sampler_params sp;
     LV_TRY(lv_gen_opts_sampler(o, &sp));
-    return lv_sampler_apply(&sp, &d->ids, p);
+    LV_TRY(lv_sampler_apply(&sp, &d->ids, p));
+    LV_TRY(lv_fast_mode_apply(o->mode, &d->cache, p));
+    if (o->cache) LV_TRY(lv_cache_mode_parse(&d->cache.mode, o->cache));
+    if (o->cache_refresh >= 0) d->cache.refresh = o->cache_refresh;
+    if (o->threshold || o->factor) p->threshold = p->factor = 0;
+    if (o->threshold) LV_TRY(lv_parse_double(&p->threshold, "--threshold", o->threshold));
+    if (o->factor) LV_TRY(lv_parse_double(&p->factor, "--factor", o->factor));
+    return lv_diffusion_validate(p);
 }
 
 void lv_gen_image_free(lv_gen_image *im)

@@ -9,13 +9,16 @@
 #include "projector.h"
 #include "vision.h"
 
-#define LV_GEN_N_OPTS 10   /* rows written by lv_gen_opts_table */
+#define LV_GEN_N_OPTS 15   /* rows written by lv_gen_opts_table */
 
 typedef struct {
     const char *model, *prompt;
     const char *temperature, *cfg, *remasking;   /* parsed by lv_gen_opts_params (float64) */
     int steps, gen_length, block_length, threads, raw;
     uint64_t seed;
+    /* fast modes (docs/MODES.md): a preset, then the flags given override it; NULL / -1 unset */
+    const char *mode, *cache, *threshold, *factor;
+    int cache_refresh;
 } lv_gen_opts;
 
 void lv_gen_opts_default(lv_gen_opts *o);
@@ -23,8 +26,9 @@ void lv_gen_opts_default(lv_gen_opts *o);
 void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts);
 /* The sampler flags of o as the embedding API's settings (caption, ask: lladav.h). */
 lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp);
-/* Sampler params for o on model d (mask id, V_eff, bans, <|eot_id|> stop, dump semantics). */
-lv_status lv_gen_opts_params(const lv_gen_opts *o, const lv_llada_dir *d, lv_diffusion_params *p);
+/* Sampler params for o on model d (mask id, V_eff, bans, <|eot_id|> stop, dump semantics),
+ * and the fast-mode flags: threshold / factor into p, the cache into d->cache. */
+lv_status lv_gen_opts_params(const lv_gen_opts *o, lv_llada_dir *d, lv_diffusion_params *p);
 /* sp (steps / block_length 0 = gen_length) + the model's special ids t -> validated p
  * (lladav.c; what lv_gen_opts_params and lv_model_ask both use). */
 lv_status lv_sampler_apply(const lv_sampler_params *sp, const lv_llada_tokens *t,

@@ -382,6 +382,88 @@ START_TEST(test_validation)
 }
 END_TEST
 
+/* Fast-dLLM parallel decoding counts (spec §7.2) on sorted confidences. */
+START_TEST(test_parallel_count)
+{
+    lv_diffusion_params p = ts_params(8, 8, 8, 4);
+    int32_t ord[5] = {0, 1, 2, 3, 4};
+    const double c1[5] = {0.95, 0.92, 0.5, 0.4, 0.1};
+    p.threshold = 0.9;
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c1, ord, 5), 2);
+    p.threshold = 0.99;   /* none above: still the best one */
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c1, ord, 5), 1);
+    p.threshold = 1.0 + 1e-9;
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c1, ord, 5), 1);
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c1, ord, 0), 0);
+    /* factor 1: t_2 = 2/3, t_3 = 0.75, t_4 = 0.8 (0-based i: 1 - f/(i+2)) */
+    p.threshold = 0;
+    p.factor = 1;
+    const double c2[4] = {0.9, 0.7, 0.6, 0.1};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c2, ord, 4), 2);   /* 0.6 < 0.75 */
+    const double c4[3] = {0.9, 0.5, 0.4};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c4, ord, 3), 1);   /* 0.5 < 2/3 */
+    /* the quirk: a break at the last element, or none, takes all */
+    const double c3[3] = {0.9, 0.7, 0.5};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c3, ord, 3), 3);   /* 0.5 < 0.75, last */
+    const double c5[2] = {0.9, 0.1};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c5, ord, 2), 2);
+    const double c6[4] = {0.95, 0.9, 0.9, 0.85};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c6, ord, 4), 4);   /* no break */
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c6, ord, 1), 1);
+    int32_t rev[3] = {2, 1, 0};   /* order indexes conf */
+    const double c7[3] = {0.1, 0.7, 0.9};
+    ck_assert_int_eq(lv_diffusion_parallel_count(&p, c7, rev, 3), 3);
+}
+END_TEST
+
+/* Fixed confidences e^p / (e^p + 7): p = 1..6 -> 0.28, 0.51, 0.74, 0.89, 0.955, 0.98. */
+START_TEST(test_threshold_and_factor_generate)
+{
+    enum { G = 6, V = 8 };
+    int tok[G] = {1, 2, 3, 4, 5, 6};
+    float pk[G] = {1, 2, 3, 4, 5, 6};
+    float *l = ts_peaks(G, V, tok, pk);
+    int32_t ids[G], cs[G];
+    lv_diffusion_result r;
+    /* threshold 0.9: rows 5, 4 together, then one per pass (steps 2 is ignored) */
+    ts_model m = {.V = V, .n_tail = G, .cond = l};
+    lv_diffusion_params p = ts_params(G, G, 2, V);
+    p.threshold = 0.9;
+    ts_run(&p, &m, ids, cs, &r);
+    int want1[G] = {4, 3, 2, 1, 0, 0};
+    ck_assert_int_eq(r.n_passes, 5);
+    for (int j = 0; j < G; j++) {
+        ck_assert_int_eq(cs[j], want1[j]);
+        ck_assert_int_eq(ids[j], tok[j]);
+    }
+    /* threshold above 1: the plain one-token-per-step schedule */
+    ts_model m2 = {.V = V, .n_tail = G, .cond = l};
+    p = ts_params(G, G, 2, V);
+    p.threshold = 1.0 + 1e-6;
+    ts_run(&p, &m2, ids, cs, &r);
+    ck_assert_int_eq(r.n_passes, G);
+    for (int j = 0; j < G; j++) ck_assert_int_eq(cs[j], G - 1 - j);
+    /* factor 1: 0.74 < 0.8 stops at 3 rows; then 0.51 < 2/3 one row; then [0.51, 0.28]
+     * breaks at the last element and the quirk takes both */
+    ts_model m3 = {.V = V, .n_tail = G, .cond = l};
+    p = ts_params(G, G, G, V);
+    p.factor = 1;
+    ts_run(&p, &m3, ids, cs, &r);
+    int want3[G] = {2, 2, 1, 0, 0, 0};
+    ck_assert_int_eq(r.n_passes, 3);
+    for (int j = 0; j < G; j++) ck_assert_int_eq(cs[j], want3[j]);
+    /* blocks: parallel decoding fills block 0 before block 1 */
+    ts_model m4 = {.V = V, .n_tail = G, .cond = l};
+    p = ts_params(G, 3, 2, V);
+    p.threshold = 0.5;
+    ts_run(&p, &m4, ids, cs, &r);
+    int want4[G] = {1, 0, 0, 2, 2, 2};
+    ck_assert_int_eq(r.n_passes, 3);
+    for (int j = 0; j < G; j++) ck_assert_int_eq(cs[j], want4[j]);
+    free(l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sampler");
@@ -399,6 +481,8 @@ int main(void)
     tcase_add_test(tc, test_gumbel_threads);
     tcase_add_test(tc, test_text_variant);
     tcase_add_test(tc, test_validation);
+    tcase_add_test(tc, test_parallel_count);
+    tcase_add_test(tc, test_threshold_and_factor_generate);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
