@@ -3,7 +3,8 @@
 # samples/example/ask.c compiled against the installed lladav.pc, and its answer equal to
 # `lladav ask` on the same model, image and question.
 source "$(dirname "$0")/lib.bash"
-build=$(cd "$(dirname "$LLADAV")/.." && pwd)
+build=$(dirname "$LLADAV")   # the build tree holding lladav (build/ or build/pipeline/)
+[ -f "$build/CMakeCache.txt" ] || build=$(dirname "$build")
 if [ ! -f "$build/CMakeCache.txt" ]; then
   echo "skipped: no CMake build tree above $LLADAV"; exit 77
 fi
