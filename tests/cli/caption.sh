@@ -86,7 +86,7 @@ LLADAV_MODEL=$M/tiny-f32 "$LLADAV" caption -q --threads 1 --gen-length 8 --steps
 ok "caption: \$LLADAV_MODEL" cmp -s "$LV_WORK/cap1" "$LV_WORK/cap1e"
 expect 0 "step 4/4" -- "$LLADAV" caption --threads 1 --model $M/tiny-f32 --gen-length 8 --steps 4 "$IMG"
 if [ -f samples/models/shapes-v1/config.json ]; then
-  out=$(LLADAV_MODEL= "$LLADAV" caption -q --gen-length 16 samples/images/shapes_105x70.png)
+  out=$(LLADAV_MODEL= "$LLADAV" caption -q --threads 1 --gen-length 16 samples/images/shapes_105x70.png)
   ok "caption: the bundled model answers" test -n "$out"
 else
   expect 2 "bundled model 'shapes-v1'" -- env LLADAV_MODEL= "$LLADAV" caption -q "$IMG"
