@@ -1,8 +1,9 @@
 /* kernels.c - GEMM over in-place mmap'd weights, norms, RoPE, attention, activations.
  *
- * Threading rule (threads.h): BLAS calls are made from the serial part only; the plain loops
- * use one OpenMP `parallel for` over independent rows, each row reduced in a fixed order.
- * The `_ref` twins are deliberately naive (float64 accumulation, no BLAS, no OpenMP).
+ * Threading rule (threads.h): everything runs as tasks of lv_parallel_for. GEMMs are sliced
+ * over fixed blocks of output columns (one single-threaded sgemm each), attention over
+ * (query block, head) pairs, the plain loops over ranges of independent rows, each row
+ * reduced in a fixed order. The `_ref` twins are deliberately naive (float64, serial).
  */
 #include "kernels.h"
 
@@ -12,12 +13,44 @@
 #include <string.h>
 
 #include "status.h"
+#include "threads.h"
+
+/* Arguments of the row-parallel loops below; each kernel reads the fields it needs. */
+typedef struct {
+    float *out;
+    const float *x, *w, *b, *c, *s;
+    const lv_tensor *E;
+    const int32_t *ids;
+    size_t n;          /* element count of the flat loops */
+    int T, D, H, HD;
+    float eps;
+    int n_tasks;
+} lv_ew_job;
+
+/* [lo, hi) of task t when n items are split into j->n_tasks near-equal ranges. */
+static void lv_range(const lv_ew_job *j, int t, size_t n, size_t *lo, size_t *hi)
+{
+    *lo = n * (size_t)t / (size_t)j->n_tasks;
+    *hi = n * (size_t)(t + 1) / (size_t)j->n_tasks;
+}
+
+/* Run fn over `items` independent items of `work` elements each. */
+static void lv_ew_run(lv_ew_job *j, lv_task_fn fn, size_t items, size_t work)
+{
+    j->n_tasks = lv_par_tasks(items > (size_t)INT32_MAX ? INT32_MAX : (int)items, work);
+    lv_parallel_for(j->n_tasks, fn, j);
+}
 
 /* ---- GEMM ------------------------------------------------------------------------------ */
 
+/* Output columns per GEMM task: a fixed slice, so the split (and each column's result) never
+ * depends on the thread count. 128 keeps 9+ tasks for the narrowest GEMM (SigLIP's 1152). */
+#define LV_GEMM_NC 128
+
 size_t lv_matmul_scratch_floats(int K)
 {
-    return (size_t)K > LV_MATMUL_PANEL_FLOATS ? (size_t)K : LV_MATMUL_PANEL_FLOATS;
+    (void)K;
+    return 1;
 }
 
 /* One weight row to float32. BF16 is the top half of a float32, so widening is a shift the
@@ -34,47 +67,76 @@ static void lv_widen_row(float *dst, const lv_tensor *W, int64_t first, int K)
     for (int k = 0; k < K; k++) out[k] = (uint32_t)src[k] << 16;
 }
 
-/* y = x·Wᵀ + beta·y (+ bias). BF16/F16 weights are widened LV_MATMUL_PANEL_FLOATS at a time
- * (a panel of whole rows of W = a block of output columns), so memory stays bounded. */
+typedef struct {
+    float *y;
+    const float *x;
+    const lv_tensor *W;
+    const float *bias;
+    int M, K, N;
+    float beta;
+} lv_gemm_job;
+
+/* Task t: columns [t·NC, t·NC + NC) of y, one single-threaded sgemm; BF16/F16 rows of W are
+ * first widened into this thread's scratch (NC·K floats). */
+static void lv_gemm_task(void *ctx, int t)
+{
+    const lv_gemm_job *j = ctx;
+    const int K = j->K, n0 = t * LV_GEMM_NC;
+    const int nr = j->N - n0 < LV_GEMM_NC ? j->N - n0 : LV_GEMM_NC;
+    const float *w;
+    if (j->W->dtype == LV_DTYPE_F32) {
+        w = (const float *)j->W->data + (size_t)n0 * K;
+    } else {
+        float *panel = lv_thread_scratch((size_t)nr * K);
+        LV_ASSERT(panel != NULL);
+        for (int r = 0; r < nr; r++) lv_widen_row(panel + (size_t)r * K, j->W, (int64_t)(n0 + r) * K, K);
+        w = panel;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->M, nr, K, 1.0f, j->x, K, w, K,
+                j->beta, j->y + n0, j->N);
+    if (j->bias)
+        for (int m = 0; m < j->M; m++) {
+            float *yr = j->y + (size_t)m * j->N + n0;
+            for (int n = 0; n < nr; n++) yr[n] += j->bias[n0 + n];
+        }
+}
+
+static _Atomic lv_precision lv_the_precision = LV_PRECISION_F32;
+
+void lv_precision_set(lv_precision p)
+{
+    lv_the_precision = p;
+}
+
+lv_precision lv_precision_get(void)
+{
+    return lv_the_precision;
+}
+
+/* y = x·Wᵀ + beta·y (+ bias), sliced over output columns on the thread pool. */
 static void lv_matmul_beta(float *y, const float *x, const lv_tensor *W, const float *bias,
-                           int M, int K, int N, float beta, float *scratch)
+                           int M, int K, int N, float beta)
 {
     LV_ASSERT(W->ndim == 2 && W->shape[1] == K && W->shape[0] >= N);
     if (M <= 0 || N <= 0) return;
-    if (W->dtype == LV_DTYPE_F32) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K,
-                    (const float *)W->data, K, beta, y, N);
-    } else {
-        LV_ASSERT(scratch != NULL);
-        int rows = (int)(LV_MATMUL_PANEL_FLOATS / (size_t)K);
-        if (rows < 1) rows = 1;
-        for (int n0 = 0; n0 < N; n0 += rows) {
-            int nr = N - n0 < rows ? N - n0 : rows;
-            /* serial on purpose: widening is memory-bound, and an OpenMP team woken between
-             * two BLAS calls fights OpenBLAS's spinning workers (2x slower at 2 threads) */
-            for (int r = 0; r < nr; r++)
-                lv_widen_row(scratch + (size_t)r * K, W, (int64_t)(n0 + r) * K, K);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nr, K, 1.0f, x, K, scratch,
-                        K, beta, y + n0, N);
-        }
-    }
-    if (bias) {
-#pragma omp parallel for schedule(static) if ((size_t)M * N >= LV_OMP_MIN_WORK)
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) y[(size_t)m * N + n] += bias[n];
-    }
+    if (lv_the_precision == LV_PRECISION_BF16 && lv_matmul_bf16(y, x, W, bias, M, K, N, beta != 0.0f))
+        return;
+    lv_gemm_job j = {y, x, W, bias, M, K, N, beta};
+    lv_parallel_for((N + LV_GEMM_NC - 1) / LV_GEMM_NC, lv_gemm_task, &j);
 }
 
 void lv_matmul(float *y, const float *x, const lv_tensor *W, const float *bias, int M, int K,
                int N, float *scratch)
 {
-    lv_matmul_beta(y, x, W, bias, M, K, N, 0.0f, scratch);
+    (void)scratch;
+    lv_matmul_beta(y, x, W, bias, M, K, N, 0.0f);
 }
 
 void lv_matmul_acc(float *y, const float *x, const lv_tensor *W, const float *bias, int M,
                    int K, int N, float *scratch)
 {
-    lv_matmul_beta(y, x, W, bias, M, K, N, 1.0f, scratch);
+    (void)scratch;
+    lv_matmul_beta(y, x, W, bias, M, K, N, 1.0f);
 }
 
 void lv_matmul_ref(float *y, const float *x, const lv_tensor *W, const float *bias, int M,
@@ -97,17 +159,26 @@ void lv_matmul_ref(float *y, const float *x, const lv_tensor *W, const float *bi
 
 /* ---- norms ----------------------------------------------------------------------------- */
 
-void lv_rmsnorm(float *out, const float *x, const float *w, int T, int D, float eps)
+static void lv_rmsnorm_task(void *ctx, int task)
 {
-#pragma omp parallel for schedule(static) if ((size_t)T * D >= LV_OMP_MIN_WORK)
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * D;
-        float *o = out + (size_t)t * D;
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, (size_t)j->T, &lo, &hi);
+    const int D = j->D;
+    for (size_t t = lo; t < hi; t++) {
+        const float *xr = j->x + t * D;
+        float *o = j->out + t * D;
         double ss = 0.0;
         for (int d = 0; d < D; d++) ss += (double)xr[d] * xr[d];
-        float r = 1.0f / sqrtf((float)(ss / D) + eps);
-        for (int d = 0; d < D; d++) o[d] = w[d] * (xr[d] * r);
+        float r = 1.0f / sqrtf((float)(ss / D) + j->eps);
+        for (int d = 0; d < D; d++) o[d] = j->w[d] * (xr[d] * r);
     }
+}
+
+void lv_rmsnorm(float *out, const float *x, const float *w, int T, int D, float eps)
+{
+    lv_ew_job j = {.out = out, .x = x, .w = w, .T = T, .D = D, .eps = eps};
+    lv_ew_run(&j, lv_rmsnorm_task, (size_t)T, (size_t)D);
 }
 
 void lv_rmsnorm_ref(float *out, const float *x, const float *w, int T, int D, float eps)
@@ -120,20 +191,29 @@ void lv_rmsnorm_ref(float *out, const float *x, const float *w, int T, int D, fl
     }
 }
 
-void lv_layernorm(float *out, const float *x, const float *w, const float *b, int T, int D,
-                  float eps)
+static void lv_layernorm_task(void *ctx, int task)
 {
-#pragma omp parallel for schedule(static) if ((size_t)T * D >= LV_OMP_MIN_WORK)
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * D;
-        float *o = out + (size_t)t * D;
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, (size_t)j->T, &lo, &hi);
+    const int D = j->D;
+    for (size_t t = lo; t < hi; t++) {
+        const float *xr = j->x + t * D;
+        float *o = j->out + t * D;
         double s = 0.0, ss = 0.0;
         for (int d = 0; d < D; d++) s += xr[d];
         float mean = (float)(s / D);
         for (int d = 0; d < D; d++) ss += (double)(xr[d] - mean) * (xr[d] - mean);
-        float rstd = 1.0f / sqrtf((float)(ss / D) + eps);
-        for (int d = 0; d < D; d++) o[d] = (xr[d] - mean) * rstd * w[d] + b[d];
+        float rstd = 1.0f / sqrtf((float)(ss / D) + j->eps);
+        for (int d = 0; d < D; d++) o[d] = (xr[d] - mean) * rstd * j->w[d] + j->b[d];
     }
+}
+
+void lv_layernorm(float *out, const float *x, const float *w, const float *b, int T, int D,
+                  float eps)
+{
+    lv_ew_job j = {.out = out, .x = x, .w = w, .b = b, .T = T, .D = D, .eps = eps};
+    lv_ew_run(&j, lv_layernorm_task, (size_t)T, (size_t)D);
 }
 
 void lv_layernorm_ref(float *out, const float *x, const float *w, const float *b, int T, int D,
@@ -166,14 +246,16 @@ void lv_rope_table(float *cos_t, float *sin_t, int T, int HD, double theta)
     }
 }
 
-void lv_rope(float *x, const float *cos_t, const float *sin_t, int T, int H, int HD)
+static void lv_rope_task(void *ctx, int task)
 {
-    int half = HD / 2;
-#pragma omp parallel for schedule(static) if ((size_t)T * H * HD >= LV_OMP_MIN_WORK)
-    for (int t = 0; t < T; t++) {
-        const float *c = cos_t + (size_t)t * half, *s = sin_t + (size_t)t * half;
-        for (int h = 0; h < H; h++) {
-            float *xh = x + ((size_t)t * H + h) * HD;
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, (size_t)j->T, &lo, &hi);
+    const int half = j->HD / 2;
+    for (size_t t = lo; t < hi; t++) {
+        const float *c = j->c + t * half, *s = j->s + t * half;
+        for (int h = 0; h < j->H; h++) {
+            float *xh = j->out + (t * j->H + h) * j->HD;
             for (int i = 0; i < half; i++) {
                 float x1 = xh[i], x2 = xh[i + half];
                 xh[i] = x1 * c[i] - x2 * s[i];
@@ -181,6 +263,12 @@ void lv_rope(float *x, const float *cos_t, const float *sin_t, int T, int H, int
             }
         }
     }
+}
+
+void lv_rope(float *x, const float *cos_t, const float *sin_t, int T, int H, int HD)
+{
+    lv_ew_job j = {.out = x, .c = cos_t, .s = sin_t, .T = T, .H = H, .HD = HD};
+    lv_ew_run(&j, lv_rope_task, (size_t)T, (size_t)H * HD);
 }
 
 void lv_rope_ref(float *x, int T, int H, int HD, double theta)
@@ -200,43 +288,53 @@ void lv_rope_ref(float *x, int T, int H, int HD, double theta)
 
 /* ---- attention ------------------------------------------------------------------------- */
 
-#define LV_ATTN_QBLOCK 256        /* query rows per score block */
-#define LV_ATTN_SCORE_ROWS 2048   /* scratch holds min(T, this) score rows of length T */
+#define LV_ATTN_QBLOCK 256        /* query rows per task */
 
 size_t lv_attention_scratch_floats(int T)
 {
-    size_t t = T > 0 ? (size_t)T : 1;
-    return (t < LV_ATTN_SCORE_ROWS ? t : LV_ATTN_SCORE_ROWS) * t;
+    (void)T;
+    return 1;
 }
 
-/* Per block of nq queries, the scores of a group of hg heads are computed (one GEMM per head),
- * soft-maxed in one OpenMP loop and multiplied by V (one GEMM per head): grouping heads keeps
- * the OpenMP regions between BLAS calls few, so the two thread pools rarely contend. */
+typedef struct {
+    float *out;
+    const float *q, *k, *v;
+    int T, H, HD, n_qb;
+} lv_attn_job;
+
+/* Task = (query block, head): scores[nq, T] in this thread's scratch, soft-maxed row by row,
+ * times v_h. Only one block of scores per thread exists at a time: O(256·T) floats. */
+static void lv_attention_task(void *ctx, int task)
+{
+    const lv_attn_job *j = ctx;
+    const int T = j->T, HD = j->HD, ld = j->H * HD, h = task / j->n_qb;
+    const int q0 = (task % j->n_qb) * LV_ATTN_QBLOCK;
+    const int nq = T - q0 < LV_ATTN_QBLOCK ? T - q0 : LV_ATTN_QBLOCK;
+    float *scores = lv_thread_scratch((size_t)nq * T);
+    LV_ASSERT(scores != NULL);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, T, HD, 1.0f / sqrtf((float)HD),
+                j->q + (size_t)q0 * ld + (size_t)h * HD, ld, j->k + (size_t)h * HD, ld, 0.0f,
+                scores, T);
+    for (int r = 0; r < nq; r++) {
+        float *xr = scores + (size_t)r * T;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int i = 0; i < T; i++) mx = xr[i] > mx ? xr[i] : mx;
+        for (int i = 0; i < T; i++) {
+            xr[i] = expf(xr[i] - mx);
+            sum += xr[i];
+        }
+        for (int i = 0; i < T; i++) xr[i] /= sum;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, HD, T, 1.0f, scores, T,
+                j->v + (size_t)h * HD, ld, 0.0f, j->out + (size_t)q0 * ld + (size_t)h * HD, ld);
+}
+
 void lv_attention(float *out, const float *q, const float *k, const float *v, int T, int H,
                   int HD, float *scores)
 {
-    const int ld = H * HD;
-    const float scale = 1.0f / sqrtf((float)HD);
-    const int nq_max = T < LV_ATTN_QBLOCK ? T : LV_ATTN_QBLOCK;
-    size_t fit = lv_attention_scratch_floats(T) / ((size_t)nq_max * T);
-    const int hg_max = fit < 1 ? 1 : fit > (size_t)H ? H : (int)fit;
-    for (int q0 = 0; q0 < T; q0 += nq_max) {
-        int nq = T - q0 < nq_max ? T - q0 : nq_max;
-        for (int h0 = 0; h0 < H; h0 += hg_max) {
-            int hg = H - h0 < hg_max ? H - h0 : hg_max;
-            /* scores[j][nq, T] = scale · q_h[q0:q0+nq] · k_hᵀ, h = h0 + j */
-            for (int j = 0; j < hg; j++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, T, HD, scale,
-                            q + (size_t)q0 * ld + (size_t)(h0 + j) * HD, ld,
-                            k + (size_t)(h0 + j) * HD, ld, 0.0f, scores + (size_t)j * nq * T, T);
-            lv_softmax_rows(scores, hg * nq, T);
-            /* out_h[q0:q0+nq] = scores[j] · v_h */
-            for (int j = 0; j < hg; j++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, HD, T, 1.0f,
-                            scores + (size_t)j * nq * T, T, v + (size_t)(h0 + j) * HD, ld, 0.0f,
-                            out + (size_t)q0 * ld + (size_t)(h0 + j) * HD, ld);
-        }
-    }
+    (void)scores;
+    lv_attn_job j = {out, q, k, v, T, H, HD, (T + LV_ATTN_QBLOCK - 1) / LV_ATTN_QBLOCK};
+    lv_parallel_for(j.n_qb * H, lv_attention_task, &j);
 }
 
 void lv_attention_ref(float *out, const float *q, const float *k, const float *v, int T, int H,
@@ -272,19 +370,28 @@ void lv_attention_ref(float *out, const float *q, const float *k, const float *v
 
 /* ---- softmax --------------------------------------------------------------------------- */
 
+static void lv_softmax_task(void *ctx, int task)
+{
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, (size_t)j->T, &lo, &hi);
+    const int n = j->D;
+    for (size_t r = lo; r < hi; r++) {
+        float *xr = j->out + r * n;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int i = 0; i < n; i++) mx = xr[i] > mx ? xr[i] : mx;
+        for (int i = 0; i < n; i++) {
+            xr[i] = expf(xr[i] - mx);
+            sum += xr[i];
+        }
+        for (int i = 0; i < n; i++) xr[i] /= sum;
+    }
+}
+
 void lv_softmax_rows(float *x, int rows, int n)
 {
-#pragma omp parallel for schedule(static) if ((size_t)rows * n >= LV_OMP_MIN_WORK)
-    for (int r = 0; r < rows; r++) {
-        float *xr = x + (size_t)r * n;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int j = 0; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
-        for (int j = 0; j < n; j++) {
-            xr[j] = expf(xr[j] - mx);
-            sum += xr[j];
-        }
-        for (int j = 0; j < n; j++) xr[j] /= sum;
-    }
+    lv_ew_job j = {.out = x, .T = rows, .D = n};
+    lv_ew_run(&j, lv_softmax_task, (size_t)rows, (size_t)n);
 }
 
 void lv_softmax_rows_ref(float *x, int rows, int n)
@@ -309,13 +416,24 @@ double lv_softmax64_prob(const float *l, int n, int idx)
 
 /* ---- activations ----------------------------------------------------------------------- */
 
+static void lv_swiglu_task(void *ctx, int task)
+{
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, j->n, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        float g = j->x[i];
+        j->out[i] = g / (1.0f + expf(-g)) * j->w[i];
+    }
+}
+
+/* Flat loops are split in chunks of 4096 elements (items of the task split). */
+#define LV_EW_CHUNK 4096
+
 void lv_swiglu(float *out, const float *gate, const float *up, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
-    for (size_t i = 0; i < n; i++) {
-        float g = gate[i];
-        out[i] = g / (1.0f + expf(-g)) * up[i];
-    }
+    lv_ew_job j = {.out = out, .x = gate, .w = up, .n = n};
+    lv_ew_run(&j, lv_swiglu_task, (n + LV_EW_CHUNK - 1) / LV_EW_CHUNK, LV_EW_CHUNK);
 }
 
 void lv_swiglu_ref(float *out, const float *gate, const float *up, size_t n)
@@ -323,14 +441,22 @@ void lv_swiglu_ref(float *out, const float *gate, const float *up, size_t n)
     for (size_t i = 0; i < n; i++) out[i] = (float)(gate[i] / (1.0 + exp(-(double)gate[i])) * up[i]);
 }
 
+static void lv_gelu_tanh_task(void *ctx, int task)
+{
+    const lv_ew_job *j = ctx;
+    const float c = 0.7978845608028654f;   /* sqrt(2/pi) */
+    size_t lo, hi;
+    lv_range(j, task, j->n, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        float v = j->out[i];
+        j->out[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+    }
+}
+
 void lv_gelu_tanh(float *x, size_t n)
 {
-    const float c = 0.7978845608028654f;   /* sqrt(2/pi) */
-#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        x[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
-    }
+    lv_ew_job j = {.out = x, .n = n};
+    lv_ew_run(&j, lv_gelu_tanh_task, (n + LV_EW_CHUNK - 1) / LV_EW_CHUNK, LV_EW_CHUNK);
 }
 
 void lv_gelu_tanh_ref(float *x, size_t n)
@@ -341,10 +467,18 @@ void lv_gelu_tanh_ref(float *x, size_t n)
     }
 }
 
+static void lv_gelu_erf_task(void *ctx, int task)
+{
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, j->n, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) j->out[i] = 0.5f * j->out[i] * (1.0f + erff(j->out[i] * 0.70710678118654752f));
+}
+
 void lv_gelu_erf(float *x, size_t n)
 {
-#pragma omp parallel for schedule(static) if (n >= LV_OMP_MIN_WORK)
-    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    lv_ew_job j = {.out = x, .n = n};
+    lv_ew_run(&j, lv_gelu_erf_task, (n + LV_EW_CHUNK - 1) / LV_EW_CHUNK, LV_EW_CHUNK);
 }
 
 void lv_gelu_erf_ref(float *x, size_t n)
@@ -354,10 +488,18 @@ void lv_gelu_erf_ref(float *x, size_t n)
 
 /* ---- embeddings ------------------------------------------------------------------------ */
 
+static void lv_embed_task(void *ctx, int task)
+{
+    const lv_ew_job *j = ctx;
+    size_t lo, hi;
+    lv_range(j, task, (size_t)j->T, &lo, &hi);
+    for (size_t r = lo; r < hi; r++)
+        lv_tensor_to_f32(j->out + r * j->D, j->E, (int64_t)j->ids[r] * j->D, j->D);
+}
+
 void lv_embed_rows(float *out, const lv_tensor *E, const int32_t *ids, int n, int K)
 {
     LV_ASSERT(E->ndim == 2 && E->shape[1] == K);
-#pragma omp parallel for schedule(static) if ((size_t)n * K >= LV_OMP_MIN_WORK)
-    for (int r = 0; r < n; r++)
-        lv_tensor_to_f32(out + (size_t)r * K, E, (int64_t)ids[r] * K, K);
+    lv_ew_job j = {.out = out, .E = E, .ids = ids, .T = n, .D = K};
+    lv_ew_run(&j, lv_embed_task, (size_t)n, (size_t)K);
 }

@@ -7,9 +7,10 @@
  *   V        vocabulary rows used (V_eff)             n   element count of a flat array
  *
  * Conventions: out, inputs, weights, dims (style.md B6). Activations are float32; weights of
- * GEMMs are lv_tensor views (F32, F16 or BF16) used in place from the mmap. OpenMP parallel
- * loops run over rows or heads only, never around a BLAS call (OpenBLAS is the pthread build),
- * and every reduction runs in a fixed order inside one row, so results do not depend on the
+ * GEMMs are lv_tensor views (F32, F16 or BF16) used in place from the mmap. Every kernel runs
+ * on the thread pool of threads.h: GEMMs in fixed slices of output columns (single-threaded
+ * OpenBLAS inside each task), attention per (query block, head), plain loops per row range;
+ * every reduction runs in a fixed order inside one task, so results do not depend on the
  * thread count. Each kernel has a naive `_ref` twin for tests (float64 accumulation).
  */
 #ifndef LV_KERNELS_H
@@ -19,25 +20,36 @@
 
 #include "safetensors.h"
 
-/* Smallest element count worth an OpenMP team: below it a loop runs on the calling thread
- * (on a loaded machine, waking and spinning threads for a few KB costs more than the work;
- * rows are independent, so the choice never changes a result). */
+/* Smallest element count worth an OpenMP team, for the OpenMP loops outside core/ (core's own
+ * loops use LV_PAR_MIN_WORK of threads.h): below it a loop runs on the calling thread. */
 #define LV_OMP_MIN_WORK ((size_t)1 << 16)
 
-/* Floats of the BF16/F16 -> F32 conversion panel of lv_matmul: 1M floats = 4 MiB, so a weight
- * is widened a few hundred rows at a time into reusable scratch, never as a whole. */
-#define LV_MATMUL_PANEL_FLOATS ((size_t)1 << 20)
-
-/* Scratch floats lv_matmul needs for a weight with K columns (0 is enough for F32 weights). */
+/* Scratch floats lv_matmul needs from its caller: none any more (each pool thread widens
+ * BF16/F16 weight rows, 128 at a time, into its own lv_thread_scratch); kept so callers that
+ * size a scratch buffer still compile. Returns 1. */
 size_t lv_matmul_scratch_floats(int K);
 
 /* y[M,N] = x[M,K] · W[0:N, 0:K]ᵀ (+ bias[N]); lv_matmul_acc adds into y instead (residuals).
  * W: [>=N, K] F32/F16/BF16 tensor (only its first N rows are used, e.g. V_eff of lm_head).
- * scratch: caller-allocated, lv_matmul_scratch_floats(K) floats (may be NULL for F32). */
+ * scratch: unused (may be NULL). */
 void lv_matmul(float *y, const float *x, const lv_tensor *W, const float *bias, int M, int K,
                int N, float *scratch);
 void lv_matmul_acc(float *y, const float *x, const lv_tensor *W, const float *bias, int M,
                    int K, int N, float *scratch);
+/* Arithmetic of GEMMs with BF16 weights, process-wide like the thread count:
+ *   LV_PRECISION_F32  (default) weights widened to float32, OpenBLAS sgemm: exact float32 math;
+ *   LV_PRECISION_BF16 activations rounded to bf16 (round to nearest even), products summed in
+ *                     float32 by AVX512-BF16 (kernels_bf16.c): ~2x the float32 peak, but the
+ *                     rounding changes logits (opt-in; --precision bf16).
+ * BF16 falls back to F32 when the CPU lacks AVX512-BF16 or a weight is not BF16. */
+typedef enum { LV_PRECISION_F32, LV_PRECISION_BF16 } lv_precision;
+void         lv_precision_set(lv_precision p);
+lv_precision lv_precision_get(void);
+int          lv_bf16_gemm_available(void);   /* cpuid: avx512f/bw/vl + avx512_bf16 */
+/* The BF16 path itself: returns 0 (nothing written) when it cannot run (dtype, CPU, memory). */
+int          lv_matmul_bf16(float *y, const float *x, const lv_tensor *W, const float *bias,
+                            int M, int K, int N, int accumulate);
+
 void lv_matmul_ref(float *y, const float *x, const lv_tensor *W, const float *bias, int M,
                    int K, int N, int accumulate);
 
@@ -63,9 +75,9 @@ void lv_rope_ref(float *x, int T, int H, int HD, double theta);
 
 /* Bidirectional multi-head attention (no mask), softmax in float32:
  * out[T, H*HD] = concat_h softmax(q_h k_hᵀ / sqrt(HD)) v_h, with q, k, v [T, H*HD].
- * scores: caller-allocated lv_attention_scratch_floats(T) floats (min(T, 2048) rows of T);
- * queries are processed in blocks of 256 and heads in groups that fit, so memory stays
- * O(T) rows of scores however long the sequence is. */
+ * One pool task per (block of 256 queries, head): its [256, T] scores live in the thread's
+ * lv_thread_scratch, so memory is O(threads · 256 · T), never T × T per head.
+ * scores: unused (may be NULL); lv_attention_scratch_floats returns 1 for older callers. */
 size_t lv_attention_scratch_floats(int T);
 void lv_attention(float *out, const float *q, const float *k, const float *v, int T, int H,
                   int HD, float *scores);

@@ -30,6 +30,7 @@ static const struct {
     {"dump",  lv_cmd_dump,  "write the stage tensors of one request for parity checks (interfaces.md 2)"},
     {"caption", lv_cmd_caption, "caption images in one sentence (default: the bundled model)"},
     {"ask",   lv_cmd_ask,   "answer a question about an image"},
+    {"bench", lv_cmd_bench, "time every stage of a model against the GEMM peak measured in the same run"},
 };
 #define LV_N_COMMANDS ((int)(sizeof lv_commands / sizeof lv_commands[0]))
 
