@@ -841,9 +841,14 @@ lv_status lv_tokenizer_load_json(lv_tokenizer **out, const char *json, size_t le
     t->path = lv_strdup_n(name, strlen(name));
     if (!t->path) { free(t); return lv_fail(LV_ERR_NOMEM, "tokenizer: out of memory"); }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    /* JSON text is UTF-8 (RFC 8259); cJSON passes raw bytes through, and invalid UTF-8 in a
+     * normalizer's content would reach the UTF-mode regexes, which trust their input */
+    size_t bad = lv_utf8_invalid_at(json, len);
+    cJSON *root = bad == (size_t)-1 ? cJSON_ParseWithLengthOpts(json, len, &end, 0) : NULL;
     lv_status s = LV_OK;
-    if (!root) {
+    if (bad != (size_t)-1) {
+        s = lv_fail(LV_ERR_FORMAT, "%s: not valid UTF-8 at byte %zu (JSON text must be UTF-8)", name, bad);
+    } else if (!root) {
         size_t off = end ? (size_t)(end - json) : 0;
         s = lv_fail(LV_ERR_FORMAT, "%s: malformed JSON near byte %zu", name, off);
     } else if (!cJSON_IsObject(root)) {
