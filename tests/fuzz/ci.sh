@@ -16,7 +16,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 build="${LV_FUZZ_BUILD:-build-fuzz}"
-CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_FUZZ=ON -DLV_WERROR=ON
+# -Werror stays with the gcc builds: a clang-only warning must not hide the fuzz results
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_FUZZ=ON -DLV_WERROR=OFF
 cmake --build "$build" -j2 --target fuzz
 rm -rf "$build/fuzz-work"
 bash tests/fuzz/run.sh "$build" "${LV_FUZZ_SECONDS:-20}"
