@@ -46,24 +46,40 @@ typedef struct {
     float beta;
 } lv_bf16_job;
 
-/* y[mr, nr] (+)= xb[mr rows] · w[nr rows]ᵀ for mr, nr <= 4; constant 4/4 in the hot path. */
-LV_BF16_TARGET static inline void lv_bf16_tile(const lv_bf16_job *j, int m0, int n0, int mr, int nr)
+/* acc[a][b] += xb[m0 + a, k:k+32] · w[n0 + b, k:k+32] for a < mr, b < nr (mask: valid k). */
+LV_BF16_TARGET __attribute__((always_inline)) static inline void
+lv_bf16_step(const lv_bf16_job *j, __m512 acc[4][4], int m0, int n0, int mr, int nr, int k,
+             __mmask32 mk)
+{
+    __m512i xv[4], wv[4];
+#pragma GCC unroll 4
+    for (int a = 0; a < mr; a++) xv[a] = _mm512_loadu_si512(j->xb + (size_t)(m0 + a) * j->Kp + k);
+#pragma GCC unroll 4
+    for (int b = 0; b < nr; b++) wv[b] = _mm512_maskz_loadu_epi16(mk, j->w + (size_t)(n0 + b) * j->K + k);
+#pragma GCC unroll 4
+    for (int a = 0; a < mr; a++)
+#pragma GCC unroll 4
+        for (int b = 0; b < nr; b++)
+            acc[a][b] = _mm512_dpbf16_ps(acc[a][b], (__m512bh)xv[a], (__m512bh)wv[b]);
+}
+
+/* y[mr, nr] (+)= xb[mr rows] · w[nr rows]ᵀ for mr, nr <= 4; inlined with constant 4/4 in the
+ * hot path so the 16 accumulators stay in registers. */
+LV_BF16_TARGET __attribute__((always_inline)) static inline void
+lv_bf16_tile(const lv_bf16_job *j, int m0, int n0, int mr, int nr)
 {
     __m512 acc[4][4];
+#pragma GCC unroll 4
     for (int a = 0; a < 4; a++)
+#pragma GCC unroll 4
         for (int b = 0; b < 4; b++) acc[a][b] = _mm512_setzero_ps();
-    const int K = j->K;
-    for (int k = 0; k < j->Kp; k += 32) {
-        __mmask32 mk = K - k >= 32 ? 0xffffffffu : (__mmask32)((1u << (K - k)) - 1u);
-        __m512i xv[4], wv[4];
-        for (int a = 0; a < mr; a++) xv[a] = _mm512_loadu_si512(j->xb + (size_t)(m0 + a) * j->Kp + k);
-        for (int b = 0; b < nr; b++) wv[b] = _mm512_maskz_loadu_epi16(mk, j->w + (size_t)(n0 + b) * K + k);
-        for (int a = 0; a < mr; a++)
-            for (int b = 0; b < nr; b++)
-                acc[a][b] = _mm512_dpbf16_ps(acc[a][b], (__m512bh)xv[a], (__m512bh)wv[b]);
-    }
+    const int K = j->K, Kf = K / 32 * 32;
+    for (int k = 0; k < Kf; k += 32) lv_bf16_step(j, acc, m0, n0, mr, nr, k, 0xffffffffu);
+    if (Kf < K) lv_bf16_step(j, acc, m0, n0, mr, nr, Kf, (__mmask32)((1u << (K - Kf)) - 1u));
+#pragma GCC unroll 4
     for (int a = 0; a < mr; a++) {
         float *yr = j->y + (size_t)(m0 + a) * j->N + n0;
+#pragma GCC unroll 4
         for (int b = 0; b < nr; b++) {
             float v = _mm512_reduce_add_ps(acc[a][b]);
             if (j->bias) v += j->bias[n0 + b];

@@ -218,7 +218,7 @@ static lv_status lv_bench_card(lv_image *img)
 
 typedef struct {
     const char *model, *image, *lengths, *json_path, *append, *question, *precision;
-    int runs, warmup, gen_length, steps, threads, json, no_answer, no_peak;
+    int runs, warmup, gen_length, steps, threads, json, no_answer, no_peak, peak_only;
 } lv_bench_opts;
 
 static lv_status lv_bench_image(lv_bench *b, const lv_bench_opts *o, lv_llada_dir *d,
@@ -395,6 +395,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
         {"--threads", "-t", LV_OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"--no-answer", NULL, LV_OPT_FLAG, &o.no_answer, NULL, "skip the whole-answer stage"},
         {"--no-peak", NULL, LV_OPT_FLAG, &o.no_peak, NULL, "skip the GEMM peak measurement"},
+        {"--peak-only", NULL, LV_OPT_FLAG, &o.peak_only, NULL, "only the GEMM peaks at the model's shapes"},
         {"--json", NULL, LV_OPT_FLAG, &o.json, NULL, "print JSON instead of text"},
         {"--append", NULL, LV_OPT_STR, &o.append, "FILE", "append a dated markdown section (e.g. BENCH.md)"},
     };
@@ -459,13 +460,14 @@ lv_status lv_cmd_bench(int argc, char **argv)
     if (s == LV_OK && !o.no_peak)
         s = lv_bench_peak(&b, 1024, d.cfg.hidden_size, d.cfg.intermediate_size, &peak32, &peak16);
     double peak = bf16 ? peak16 : peak32;
-    if (s == LV_OK && d.cfg.has_vision) s = lv_bench_image(&b, &o, &d, &st);
+    if (o.peak_only) n_len = 0, o.no_answer = 1;
+    if (s == LV_OK && d.cfg.has_vision && !o.peak_only) s = lv_bench_image(&b, &o, &d, &st);
     int t_max = 1;
     for (int i = 0; i < n_len; i++) t_max = lengths[i] > t_max ? lengths[i] : t_max;
-    if (s == LV_OK) s = lv_llada_dir_load_lm(&d, t_max);
+    if (s == LV_OK && !o.peak_only) s = lv_llada_dir_load_lm(&d, t_max);
     for (int i = 0; i < n_len && s == LV_OK; i++)
         s = lv_bench_forward(&b, &d, lengths[i], o.gen_length < lengths[i] ? o.gen_length : lengths[i], peak);
-    if (s == LV_OK) s = lv_bench_sample(&b, &o, &d, &st, 1, peak);
+    if (s == LV_OK && !o.peak_only) s = lv_bench_sample(&b, &o, &d, &st, 1, peak);
     if (s == LV_OK && !o.no_answer)
         s = lv_bench_sample(&b, &o, &d, &st, o.steps > 0 ? o.steps : o.gen_length, peak);
     double rss = lv_bench_peak_rss_gb();

@@ -85,6 +85,65 @@ START_TEST(test_matmul_panels)
 }
 END_TEST
 
+/* The AVX512-BF16 path against the float64 reference on x rounded to bf16 (the only rounding
+ * it adds); tails in K (masked loads), M and N (smaller tiles). Skipped without the CPU. */
+START_TEST(test_matmul_bf16)
+{
+    if (!lv_bf16_gemm_available()) return;
+    static const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {5, 129, 65}, {9, 64, 300}};
+    for (int s = 0; s < 5; s++)
+        for (int acc = 0; acc < 2; acc++) {
+            int M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
+            tk_state = (uint64_t)(M * 131 + K * 7 + N);
+            float *x = tk_rand((size_t)M * K, 1.0f), *wf = tk_rand((size_t)(N + 3) * K, 0.2f);
+            float *b = s & 1 ? tk_rand((size_t)N, 0.5f) : NULL, *xr = malloc((size_t)M * K * 4);
+            float *y = tk_rand((size_t)M * N, 1.0f), *yr = malloc((size_t)M * N * sizeof *yr);
+            memcpy(yr, y, (size_t)M * N * sizeof *yr);
+            for (size_t i = 0; i < (size_t)M * K; i++) xr[i] = lv_bf16_to_f32(lv_f32_to_bf16(x[i]));
+            void *buf;
+            lv_tensor W = tk_weight(wf, N + 3, K, LV_DTYPE_BF16, &buf);
+            ck_assert_int_eq(lv_matmul_bf16(y, x, &W, b, M, K, N, acc), 1);
+            lv_matmul_ref(yr, xr, &W, b, M, K, N, acc);
+            ck_assert(lv_test_close("matmul_bf16", y, yr, (size_t)M * N, 1e-5, 1e-4));
+            free(x); free(wf); free(b); free(xr); free(y); free(yr); free(buf);
+        }
+}
+END_TEST
+
+/* Pool kernels give bit-identical results for 1, 2 and 3 threads (fixed task boundaries). */
+START_TEST(test_thread_count_invariance)
+{
+    const int M = 37, K = 96, N = 300, T = 300, H = 3, HD = 32;
+    tk_state = 99;
+    float *x = tk_rand((size_t)M * K, 1.0f), *wf = tk_rand((size_t)N * K, 0.2f);
+    float *q = tk_rand((size_t)T * H * HD, 1.0f), *k = tk_rand((size_t)T * H * HD, 1.0f);
+    float *v = tk_rand((size_t)T * H * HD, 1.0f);
+    void *buf;
+    lv_tensor W = tk_weight(wf, N, K, LV_DTYPE_BF16, &buf);
+    float *y[3], *a[3];
+    for (int t = 0; t < 3; t++) {
+        lv_threads_set(t + 1);
+        y[t] = malloc((size_t)M * N * sizeof(float) * 2);
+        a[t] = malloc((size_t)T * H * HD * sizeof(float));
+        lv_matmul(y[t], x, &W, NULL, M, K, N, NULL);
+        lv_precision_set(LV_PRECISION_BF16);
+        lv_matmul(y[t] + (size_t)M * N, x, &W, NULL, M, K, N, NULL);
+        lv_precision_set(LV_PRECISION_F32);
+        lv_attention(a[t], q, k, v, T, H, HD, NULL);
+        if (t) {
+            ck_assert_mem_eq(y[t], y[0], (size_t)M * N * sizeof(float) * 2);
+            ck_assert_mem_eq(a[t], a[0], (size_t)T * H * HD * sizeof(float));
+        }
+    }
+    lv_threads_set(0);
+    for (int t = 0; t < 3; t++) {
+        free(y[t]);
+        free(a[t]);
+    }
+    free(x); free(wf); free(q); free(k); free(v); free(buf);
+}
+END_TEST
+
 START_TEST(test_norms)
 {
     static const int shapes[][2] = {{1, 1}, {3, 7}, {13, 64}, {5, 257}};
@@ -238,6 +297,8 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_matmul_shapes);
     tcase_add_test(tc, test_matmul_panels);
+    tcase_add_test(tc, test_matmul_bf16);
+    tcase_add_test(tc, test_thread_count_invariance);
     tcase_add_test(tc, test_norms);
     tcase_add_test(tc, test_rope);
     tcase_add_test(tc, test_attention);
