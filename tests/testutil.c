@@ -29,23 +29,28 @@ const char *lv_test_join(const char *dir, const char *name)
 
 static char lv_tmpdir[4096];
 
+static pid_t lv_tmpdir_owner;
+
 static void lv_rm_tmpdir(void)
 {
-    if (!lv_tmpdir[0] || getenv("LV_KEEP_TMP")) return;
+    if (!lv_tmpdir[0] || getenv("LV_KEEP_TMP") || getpid() != lv_tmpdir_owner) return;
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", lv_tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", lv_tmpdir);
 }
 
-const char *lv_test_tmpdir(void)
+/* Made by the parent before Check forks its test children (which may leave with _exit and
+ * skip atexit), so one directory serves every test and the parent removes it at the end. */
+__attribute__((constructor)) static void lv_make_tmpdir(void)
 {
-    if (lv_tmpdir[0]) return lv_tmpdir;
     const char *base = getenv("TMPDIR");
     snprintf(lv_tmpdir, sizeof lv_tmpdir, "%s/lvtest.XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(lv_tmpdir)) { perror("mkdtemp"); exit(1); }
+    lv_tmpdir_owner = getpid();
     atexit(lv_rm_tmpdir);
-    return lv_tmpdir;
 }
+
+const char *lv_test_tmpdir(void) { return lv_tmpdir; }
 
 void lv_test_write_file(const char *path, const void *data, size_t n)
 {
