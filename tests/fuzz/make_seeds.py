@@ -253,6 +253,33 @@ def diffusion():
     put("diffusion", "empty", b"")
 
 
+def preds():
+    def line(i, out=None, err=None, **kw):
+        d = {"id": i}
+        if out is not None:
+            d["output"] = out
+        if err is not None:
+            d["error"] = err
+        d.update(kw)
+        return json.dumps(d) + "\n"
+    put("preds", "native.jsonl", "".join([line("yn1", "Yes, it is."), line("yn2", "no"), line("mc1", "The answer is (B) blue."),
+                                          line("7", "two"), line("cap1", "A red square on a white background."),
+                                          line("free1", "anything"), line("alias1", "YES"), line("anls1", "hello wrld"),
+                                          line("esc1", "<script>alert(1)</script> & \"q\""), line("mcbad", "E"),
+                                          line("line:10", None, "generation failed: out of memory", time_ms=12.5, gen={"gen_length": 8})]))
+    put("preds", "mme.jsonl", "".join(line("existence/000000006040/%d" % k, o) for k, o in ((0, "Yes"), (1, "No.")))
+        + line("code_reasoning/0001/0", "yes no") + line("code_reasoning/0001/1", ""))
+    put("preds", "pope.jsonl", "".join(line(str(k), o) for k, o in ((1, "yes"), (2, "No, there is not."), (3, "maybe"), (4, "YES!"))))
+    put("preds", "mmbench.jsonl", "".join(line(k, o) for k, o in (("1", "B"), ("1000001", "A. dog"), ("2000001", "D"), ("3000001", "(C)"), ("2", "yes"), ("3", ""), ("4", "Z"))))
+    put("preds", "vqa_coco.jsonl", "".join(line(k, o) for k, o in (("420", "2"), ("421", "Two dogs"), ("422", "yes"), ("42", "a cat sitting on a mat"), ("310196", ""))))
+    put("preds", "truncated_last.jsonl", line("yn1", "yes") + '{"id": "yn2", "outp')
+    put("preds", "bad_middle.jsonl", line("yn1", "yes") + "[1, 2]\n" + line("yn2", "no"))
+    put("preds", "dup_ids.jsonl", line("yn1", "yes") + line("yn1", "no"))
+    put("preds", "nonstring.jsonl", '{"id": 5, "output": ["a"]}\n{"id": "yn1", "output": null, "time_ms": "x"}\n')
+    put("preds", "empty", "")
+    put("preds", "invalid_utf8.jsonl", b'{"id": "yn1", "output": "\xff\xfe yes"}\n')
+
+
 if __name__ == "__main__":
-    for t in (image, safetensors, st_index, config, tokenizer, bench, diffusion):
+    for t in (image, safetensors, st_index, config, tokenizer, bench, diffusion, preds):
         t()
