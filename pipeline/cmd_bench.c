@@ -218,7 +218,7 @@ static lv_status lv_bench_card(lv_image *img)
 
 typedef struct {
     const char *model, *image, *lengths, *json_path, *append, *question, *precision;
-    int runs, warmup, gen_length, steps, threads, json, no_answer, no_peak, peak_only;
+    int runs, warmup, gen_length, steps, threads, json, no_answer, no_peak, peak_only, accuracy;
 } lv_bench_opts;
 
 static lv_status lv_bench_image(lv_bench *b, const lv_bench_opts *o, lv_llada_dir *d,
@@ -330,6 +330,60 @@ static lv_status lv_bench_sample(lv_bench *b, const lv_bench_opts *o, lv_llada_d
     return s;
 }
 
+/* --accuracy: the same answer with the float32 and the bf16 GEMM path: max|Δ| of the first
+ * pass's logits (all response rows), rows whose argmax agrees, response tokens identical. */
+static lv_status lv_bench_accuracy(const lv_bench_opts *o, lv_llada_dir *d, const lv_image_stages *st,
+                                   char *out, size_t n)
+{
+    lv_gen_image gi = {0};
+    gi.g = st->geom;
+    gi.D = st->D;
+    gi.image_embeds = st->embeds;
+    lv_sampler_params sp = lv_sampler_default_params();
+    sp.gen_length = o->gen_length;
+    sp.steps = o->steps > 0 ? o->steps : o->gen_length;
+    lv_diffusion_params p;
+    LV_TRY(lv_sampler_apply(&sp, &d->ids, &p));
+    const int G = p.gen_length, V = d->ids.v_eff, n_tail = p.gen_length + p.n_suffix;
+    int32_t *ids = NULL, *out2[2] = {malloc((size_t)n_tail * 4), malloc((size_t)n_tail * 4)};
+    float *l0[2] = {malloc((size_t)G * V * 4), malloc((size_t)G * V * 4)}, *pe = NULL;
+    int n_ids = 0, n_rows = 0, len[2] = {0, 0};
+    lv_status s = out2[0] && out2[1] && l0[0] && l0[1] ? LV_OK : lv_fail(LV_ERR_NOMEM, "bench: accuracy");
+    if (s == LV_OK)
+        s = lv_gen_prompt(d, o->question, 0, st->embeds ? &gi : NULL, n_tail, &ids, &n_ids, &pe, &n_rows);
+    lv_precision keep = lv_precision_get();
+    for (int k = 0; k < 2 && s == LV_OK; k++) {
+        lv_precision_set(k ? LV_PRECISION_BF16 : LV_PRECISION_F32);
+        lv_diffusion_result dr = {.ids = out2[k], .logits0 = l0[k]};
+        s = lv_llada_dir_generate(d, pe, n_rows, &p, &dr);
+        len[k] = dr.n_ids;
+    }
+    lv_precision_set(keep);
+    if (s == LV_OK) {
+        double dmax = 0, rmax = 0;
+        int agree = 0, same = 0;
+        for (int r = 0; r < G; r++) {
+            int a0 = 0, a1 = 0;
+            for (int v = 0; v < V; v++) {
+                float x = l0[0][(size_t)r * V + v], y = l0[1][(size_t)r * V + v];
+                dmax = fabs((double)x - y) > dmax ? fabs((double)x - y) : dmax;
+                rmax = fabs((double)x) > rmax ? fabs((double)x) : rmax;
+                if (x > l0[0][(size_t)r * V + a0]) a0 = v;
+                if (y > l0[1][(size_t)r * V + a1]) a1 = v;
+            }
+            agree += a0 == a1;
+        }
+        int nmin = len[0] < len[1] ? len[0] : len[1];
+        for (int i = 0; i < nmin; i++) same += out2[0][i] == out2[1][i];
+        snprintf(out, n, "bf16 vs f32 (T=%d, %d tokens): logits0 max|d| %.3g (max|f32| %.3g), argmax "
+                 "agrees on %d/%d rows, response tokens identical %d/%d (lengths %d, %d)",
+                 n_rows + n_tail, G, dmax, rmax, agree, G, same, len[0] > len[1] ? len[0] : len[1],
+                 len[0], len[1]);
+    }
+    free(ids); free(pe); free(out2[0]); free(out2[1]); free(l0[0]); free(l0[1]);
+    return s;
+}
+
 /* ---- output ---------------------------------------------------------------------------- */
 
 static void lv_bench_print(FILE *f, const lv_bench *b, int markdown)
@@ -353,11 +407,12 @@ static void lv_bench_print(FILE *f, const lv_bench *b, int markdown)
     }
 }
 
-static lv_status lv_bench_json(const lv_bench *b, const char *header, double rss)
+static lv_status lv_bench_json(const lv_bench *b, const char *header, double rss, const char *acc)
 {
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "stages");
     cJSON_AddStringToObject(o, "header", header);
     cJSON_AddNumberToObject(o, "peak_rss_gb", rss);
+    if (*acc) cJSON_AddStringToObject(o, "accuracy", acc);
     for (int i = 0; i < b->n_rows; i++) {
         const lv_bench_row *r = &b->rows[i];
         cJSON *e = cJSON_CreateObject(), *t = cJSON_AddArrayToObject(e, "times");
@@ -395,6 +450,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
         {"--threads", "-t", LV_OPT_INT, &o.threads, "N", "threads (default: physical cores)"},
         {"--no-answer", NULL, LV_OPT_FLAG, &o.no_answer, NULL, "skip the whole-answer stage"},
         {"--no-peak", NULL, LV_OPT_FLAG, &o.no_peak, NULL, "skip the GEMM peak measurement"},
+        {"--accuracy", NULL, LV_OPT_FLAG, &o.accuracy, NULL, "compare one answer of the bf16 path with the f32 path"},
         {"--peak-only", NULL, LV_OPT_FLAG, &o.peak_only, NULL, "only the GEMM peaks at the model's shapes"},
         {"--json", NULL, LV_OPT_FLAG, &o.json, NULL, "print JSON instead of text"},
         {"--append", NULL, LV_OPT_STR, &o.append, "FILE", "append a dated markdown section (e.g. BENCH.md)"},
@@ -470,12 +526,15 @@ lv_status lv_cmd_bench(int argc, char **argv)
     if (s == LV_OK && !o.peak_only) s = lv_bench_sample(&b, &o, &d, &st, 1, peak);
     if (s == LV_OK && !o.no_answer)
         s = lv_bench_sample(&b, &o, &d, &st, o.steps > 0 ? o.steps : o.gen_length, peak);
+    char acc[512] = "";
+    if (s == LV_OK && o.accuracy && lv_bf16_gemm_available()) s = lv_bench_accuracy(&o, &d, &st, acc, sizeof acc);
     double rss = lv_bench_peak_rss_gb();
     if (s == LV_OK) {
-        if (o.json) s = lv_bench_json(&b, header, rss);
+        if (o.json) s = lv_bench_json(&b, header, rss, acc);
         else {
             lv_bench_print(stdout, &b, 0);
             printf("model open %.2f s, peak RSS %.2f GB\n", t_load, rss);
+            if (*acc) printf("%s\n", acc);
         }
     }
     if (s == LV_OK && o.append) {
@@ -491,6 +550,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
                     o.runs, o.warmup, threads, bf16 ? "bf16" : "f32");
             lv_bench_print(f, &b, 1);
             fprintf(f, "\nmodel open %.2f s, peak RSS %.2f GB\n", t_load, rss);
+            if (*acc) fprintf(f, "\n%s\n", acc);
             fclose(f);
         }
     }
