@@ -203,28 +203,39 @@ static void lv_llada_carve(lv_llada *m, lv_llada_acts *a, int T)
     a->panel = a->scores + lv_attention_scratch_floats(T);
 }
 
-/* Query rows per block of lv_llada_attend: its scores scratch is LV_KV_QBLOCK x Tk floats. */
-#define LV_KV_QBLOCK 256
+/* Query rows per task of lv_llada_attend: a task's scores are LV_KV_QBLOCK x Tk floats. */
+#define LV_KV_QBLOCK 64
+
+typedef struct {
+    float *out;
+    const float *q, *k, *v;
+    int nq, Tk, H, HD, n_qb;
+} lv_kv_attn_job;
+
+/* Task = (query block, head): scores [n, Tk] in the thread's scratch, soft-maxed, times v_h. */
+static void lv_llada_attend_task(void *ctx, int task)
+{
+    const lv_kv_attn_job *j = ctx;
+    const int Tk = j->Tk, HD = j->HD, ld = j->H * HD, h = task / j->n_qb;
+    const int q0 = (task % j->n_qb) * LV_KV_QBLOCK;
+    const int n = j->nq - q0 < LV_KV_QBLOCK ? j->nq - q0 : LV_KV_QBLOCK;
+    float *scores = lv_thread_scratch((size_t)n * Tk);
+    LV_ASSERT(scores != NULL);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, 1.0f / sqrtf((float)HD),
+                j->q + (size_t)q0 * ld + (size_t)h * HD, ld, j->k + (size_t)h * HD, ld, 0.0f,
+                scores, Tk);
+    lv_softmax_rows(scores, n, Tk);   /* inline: called from inside a pool task */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
+                j->v + (size_t)h * HD, ld, 0.0f, j->out + (size_t)q0 * ld + (size_t)h * HD, ld);
+}
 
 /* Attention of nq query rows q[nq, H*HD] over Tk cached rows k, v [Tk, H*HD] (post-RoPE):
- * lv_attention when the queries are a subset of the sequence (prefix / dual cache), one head
- * and one block of queries at a time. scores: min(nq, LV_KV_QBLOCK) * Tk floats. */
+ * lv_attention when the queries are a subset of the sequence (prefix / dual cache). */
 static void lv_llada_attend(float *out, const float *q, int nq, const float *k, const float *v,
-                            int Tk, int H, int HD, float *scores)
+                            int Tk, int H, int HD)
 {
-    const int ld = H * HD;
-    const float scale = 1.0f / sqrtf((float)HD);
-    for (int q0 = 0; q0 < nq; q0 += LV_KV_QBLOCK) {
-        int n = nq - q0 < LV_KV_QBLOCK ? nq - q0 : LV_KV_QBLOCK;
-        for (int h = 0; h < H; h++) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, scale,
-                        q + (size_t)q0 * ld + (size_t)h * HD, ld, k + (size_t)h * HD, ld, 0.0f,
-                        scores, Tk);
-            lv_softmax_rows(scores, n, Tk);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
-                        v + (size_t)h * HD, ld, 0.0f, out + (size_t)q0 * ld + (size_t)h * HD, ld);
-        }
-    }
+    lv_kv_attn_job j = {out, q, k, v, nq, Tk, H, HD, (nq + LV_KV_QBLOCK - 1) / LV_KV_QBLOCK};
+    lv_parallel_for(j.n_qb * H, lv_llada_attend_task, &j);
 }
 
 /* One LLaDADecoderLayer, bidirectional, over the nq rows of h [nq, D] (updated in place) at
@@ -233,7 +244,7 @@ static void lv_llada_attend(float *out, const float *q, int nq, const float *k, 
  * never rotated again): the rows' K,V overwrite rows q0.. of it and the queries attend to all
  * T rows (with nq = T this is the full forward that fills the cache). */
 static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *a, int q0,
-                           int nq, int T, float *kc, float *vc, float *kv_scores)
+                           int nq, int T, float *kc, float *vc)
 {
     const int D = m->D, F = m->F;
     const size_t half = (size_t)(m->HD / 2), nD = (size_t)nq * D;
@@ -251,7 +262,7 @@ static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *
     if (nq == T)
         lv_attention(a->att, a->q, a->k, a->v, T, m->H, m->HD, a->scores);
     else
-        lv_llada_attend(a->att, a->q, nq, kc, vc, T, m->H, m->HD, kv_scores);
+        lv_llada_attend(a->att, a->q, nq, kc, vc, T, m->H, m->HD);
     lv_matmul_acc(a->h, a->att, L->wo, NULL, nq, D, D, a->panel);
     /* LLaDAMLP: down(silu(gate(m)) * up(m)) */
     lv_rmsnorm(a->xn, a->h, L->ffn_norm, nq, D, eps);
@@ -259,6 +270,18 @@ static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *
     lv_matmul(a->up, a->xn, L->up, NULL, nq, D, F, a->panel);
     lv_swiglu(a->gate, a->gate, a->up, (size_t)nq * F);
     lv_matmul_acc(a->h, a->gate, L->down, NULL, nq, F, D, a->panel);
+}
+
+/* Final norm + lm_head only for the requested rows (spec §6.7): logits row i from row
+ * rows[i] - q0 of a->h. */
+static void lv_llada_head(lv_llada *m, lv_llada_acts *a, int q0, const int32_t *rows, int n_rows,
+                          float *logits)
+{
+    const int D = m->D;
+    for (int i = 0; i < n_rows; i++)
+        memcpy(a->xn + (size_t)i * D, a->h + (size_t)(rows[i] - q0) * D, (size_t)D * sizeof *a->xn);
+    lv_rmsnorm(a->xn, a->xn, m->final_norm, n_rows, D, m->c->rms_norm_eps);
+    lv_matmul(logits, a->xn, m->head, NULL, n_rows, D, m->V, a->panel);
 }
 
 lv_status lv_llada_forward(lv_llada *m, const float *x, int T, const int32_t *rows, int n_rows,
@@ -288,21 +311,145 @@ lv_status lv_llada_forward_kv(lv_llada *m, float *kv, const float *x, int T, int
     lv_llada_carve(m, &a, T);
     const int D = m->D, nq = q1 - q0;
     const size_t TD = (size_t)T * D;
-    float *kv_scores = NULL;
-    if (nq < T) {
-        kv_scores = malloc((size_t)(nq < LV_KV_QBLOCK ? nq : LV_KV_QBLOCK) * T * sizeof *kv_scores);
-        if (!kv_scores) return lv_fail(LV_ERR_NOMEM, "llada: attention scores of %d x %d", nq, T);
-    }
     memcpy(a.h, x, (size_t)nq * D * sizeof *a.h);
     for (int l = 0; l < m->n_layers; l++)
         lv_llada_block(m, &m->layers[l], &a, q0, nq, T, kv ? kv + 2 * l * TD : NULL,
-                       kv ? kv + (2 * l + 1) * TD : NULL, kv_scores);
-    free(kv_scores);
-    /* final norm + lm_head only for the requested rows (spec §6.7) */
+                       kv ? kv + (2 * l + 1) * TD : NULL);
+    lv_llada_head(m, &a, q0, rows, n_rows, logits);
+    return LV_OK;
+}
+
+/* ---- dLLM-Cache (spec §7.1) ----------------------------------------------------------- */
+
+size_t lv_llada_dllm_floats(const lv_llada *m, int T)
+{
+    return (size_t)m->n_layers * 4 * (size_t)T * (size_t)m->D;
+}
+
+static void lv_rows_gather(float *dst, const float *src, const int32_t *idx, int n, int D)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)i * D, src + (size_t)idx[i] * D, (size_t)D * sizeof *dst);
+}
+
+static void lv_rows_scatter(float *dst, const float *src, const int32_t *idx, int n, int D)
+{
+    for (int i = 0; i < n; i++)
+        memcpy(dst + (size_t)idx[i] * D, src + (size_t)i * D, (size_t)D * sizeof *dst);
+}
+
+typedef struct {
+    double c;
+    int32_t i;
+} lv_cos_row;
+
+static int lv_cos_cmp(const void *a_, const void *b_)
+{
+    const lv_cos_row *a = a_, *b = b_;
+    return a->c < b->c ? -1 : a->c > b->c ? 1 : (a->i > b->i) - (a->i < b->i);
+}
+
+static int lv_i32_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The kT gen rows (absolute, ascending) whose fresh V (vnew [Ng, D]) has the lowest cosine
+ * similarity with the cached V (vc rows Lp..T); ties to the lowest row. */
+static int lv_dllm_select(int32_t *sel, lv_cos_row *tmp, const float *vnew, const float *vc, int Lp,
+                          int Ng, int D, int kT)
+{
+    for (int g = 0; g < Ng; g++) {
+        const float *a = vnew + (size_t)g * D, *b = vc + (size_t)(Lp + g) * D;
+        double ab = 0, aa = 0, bb = 0;
+        for (int d = 0; d < D; d++) {
+            ab += (double)a[d] * b[d];
+            aa += (double)a[d] * a[d];
+            bb += (double)b[d] * b[d];
+        }
+        tmp[g].c = ab / fmax(sqrt(aa) * sqrt(bb), 1e-8);   /* F.cosine_similarity eps */
+        tmp[g].i = Lp + g;
+    }
+    qsort(tmp, (size_t)Ng, sizeof *tmp, lv_cos_cmp);
+    for (int i = 0; i < kT; i++) sel[i] = tmp[i].i;
+    qsort(sel, (size_t)kT, sizeof *sel, lv_i32_cmp);
+    return kT;
+}
+
+lv_status lv_llada_forward_dllm(lv_llada *m, float *dc, const float *x, int T, int Lp, int rp,
+                                int rg, int kT, const int32_t *rows, int n_rows, float *logits)
+{
+    if (T < 1 || T > m->T_max || Lp < 0 || Lp >= T)
+        return lv_fail(LV_ERR_ARG, "llada: dLLM-Cache pass over %d rows (prompt %d, limit %d)", T, Lp,
+                       m->T_max);
     for (int i = 0; i < n_rows; i++)
-        memcpy(a.xn + (size_t)i * D, a.h + (size_t)(rows[i] - q0) * D, (size_t)D * sizeof *a.xn);
-    lv_rmsnorm(a.xn, a.xn, m->final_norm, n_rows, D, m->c->rms_norm_eps);
-    lv_matmul(logits, a.xn, m->head, NULL, n_rows, D, m->V, a.panel);
+        if (rows[i] < 0 || rows[i] >= T)
+            return lv_fail(LV_ERR_ARG, "llada: logits row %d outside the sequence [0, %d)", rows[i], T);
+    const int D = m->D, F = m->F, Ng = T - Lp;
+    if (kT < 0 || kT > Ng) kT = kT < 0 ? 0 : Ng;
+    if (rp && rg) kT = 0;
+    int32_t *Q = malloc((size_t)T * sizeof *Q);
+    lv_cos_row *tmp = malloc((size_t)Ng * sizeof *tmp);
+    if (!Q || !tmp) {
+        free(Q);
+        free(tmp);
+        return lv_fail(LV_ERR_NOMEM, "llada: dLLM-Cache row lists of %d", T);
+    }
+    lv_llada_acts a;
+    lv_llada_carve(m, &a, T);
+    const size_t TD = (size_t)T * D, half = (size_t)(m->HD / 2);
+    const float eps = m->c->rms_norm_eps;
+    memcpy(a.h, x, TD * sizeof *a.h);
+    for (int l = 0; l < m->n_layers; l++) {
+        const lv_llada_layer *L = &m->layers[l];
+        float *Kc = dc + 4 * l * TD, *Vc = Kc + TD, *Ac = Vc + TD, *Mc = Ac + TD;
+        /* rows recomputed in this layer: the refreshed part(s), plus (when the gen part is not
+         * refreshed) the kT gen rows whose V moved most */
+        int nq = 0;
+        if (rp)
+            for (int i = 0; i < Lp; i++) Q[nq++] = i;
+        if (rg) {
+            for (int i = Lp; i < T; i++) Q[nq++] = i;
+        } else if (kT > 0) {
+            lv_rmsnorm(a.q, a.h + (size_t)Lp * D, L->attn_norm, Ng, D, eps);
+            lv_matmul(a.k, a.q, L->wv, NULL, Ng, D, D, a.panel);
+            nq += lv_dllm_select(Q + nq, tmp, a.k, Vc, Lp, Ng, D, kT);
+        }
+        if (nq > 0) {
+            /* attention rows: q, k, v of Q at their own positions; k, v into the cache */
+            lv_rows_gather(a.att, a.h, Q, nq, D);
+            lv_rmsnorm(a.xn, a.att, L->attn_norm, nq, D, eps);
+            lv_matmul(a.q, a.xn, L->wq, NULL, nq, D, D, a.panel);
+            lv_matmul(a.k, a.xn, L->wk, NULL, nq, D, D, a.panel);
+            lv_matmul(a.v, a.xn, L->wv, NULL, nq, D, D, a.panel);
+            for (int i = 0; i < nq; i++) {
+                size_t o = (size_t)i * D, p = (size_t)Q[i] * half;
+                lv_rope(a.q + o, m->rope_cos + p, m->rope_sin + p, 1, m->H, m->HD);
+                lv_rope(a.k + o, m->rope_cos + p, m->rope_sin + p, 1, m->H, m->HD);
+            }
+            lv_rows_scatter(Kc, a.k, Q, nq, D);
+            lv_rows_scatter(Vc, a.v, Q, nq, D);
+            lv_llada_attend(a.att, a.q, nq, Kc, Vc, T, m->H, m->HD);
+            lv_matmul(a.xn, a.att, L->wo, NULL, nq, D, D, a.panel);
+            lv_rows_scatter(Ac, a.xn, Q, nq, D);
+        }
+        /* residual with the fresh input of every row, then the MLP of the same rows */
+        for (size_t i = 0; i < TD; i++) a.h[i] += Ac[i];
+        if (nq > 0) {
+            lv_rows_gather(a.att, a.h, Q, nq, D);
+            lv_rmsnorm(a.xn, a.att, L->ffn_norm, nq, D, eps);
+            lv_matmul(a.gate, a.xn, L->gate, NULL, nq, D, F, a.panel);
+            lv_matmul(a.up, a.xn, L->up, NULL, nq, D, F, a.panel);
+            lv_swiglu(a.gate, a.gate, a.up, (size_t)nq * F);
+            lv_matmul(a.q, a.gate, L->down, NULL, nq, F, D, a.panel);
+            lv_rows_scatter(Mc, a.q, Q, nq, D);
+        }
+        for (size_t i = 0; i < TD; i++) a.h[i] += Mc[i];
+    }
+    free(Q);
+    free(tmp);
+    lv_llada_head(m, &a, 0, rows, n_rows, logits);
     return LV_OK;
 }
 
@@ -345,7 +492,8 @@ void lv_llada_session_free(lv_llada_session *s)
 
 const char *lv_cache_mode_name(lv_cache_mode c)
 {
-    return c == LV_CACHE_NONE ? "none" : c == LV_CACHE_PREFIX ? "prefix" : c == LV_CACHE_DUAL ? "dual" : "?";
+    return c == LV_CACHE_NONE ? "none" : c == LV_CACHE_PREFIX ? "prefix" : c == LV_CACHE_DUAL ? "dual"
+         : c == LV_CACHE_DLLM ? "dllm" : "?";
 }
 
 lv_status lv_cache_mode_parse(lv_cache_mode *out, const char *name)
@@ -355,7 +503,22 @@ lv_status lv_cache_mode_parse(lv_cache_mode *out, const char *name)
             *out = (lv_cache_mode)c;
             return LV_OK;
         }
-    return lv_fail(LV_ERR_ARG, "cache: unknown mode '%s' (expected none, prefix or dual)", name);
+    return lv_fail(LV_ERR_ARG, "cache: unknown mode '%s' (expected none, prefix, dual or dllm)", name);
+}
+
+lv_status lv_dllm_cache_parse(lv_cache_params *c, const char *spec)
+{
+    int pi = 0, gi = 0, n = 0;
+    double r = -1;
+    if (sscanf(spec, "%d,%d,%lf%n", &pi, &gi, &r, &n) != 3 || spec[n] || pi < 1 || gi < 1 ||
+        !(r >= 0.0 && r <= 1.0))
+        return lv_fail(LV_ERR_ARG, "dllm-cache: expected PROMPT_INTERVAL,GEN_INTERVAL,RATIO with "
+                       "intervals >= 1 and 0 <= RATIO <= 1 (e.g. 25,7,0.25), got '%s'", spec);
+    c->mode = LV_CACHE_DLLM;
+    c->prompt_interval = pi;
+    c->gen_interval = gi;
+    c->transfer_ratio = r;
+    return LV_OK;
 }
 
 lv_status lv_fast_mode_apply(const char *mode, lv_cache_params *c, lv_diffusion_params *p)
@@ -413,6 +576,32 @@ static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail
     return LV_OK;
 }
 
+/* dLLM-Cache pass (spec §7.1): the pass counter decides which parts are refreshed. */
+static lv_status lv_llada_logits_dllm(lv_llada_session *s, const int32_t *tail, int n_tail,
+                                      const int32_t *rows, int n_rows, float *logits)
+{
+    const int Lp = s->n_prompt, T = Lp + n_tail;
+    const size_t D = (size_t)s->m->D;
+    if (!s->kv) {
+        s->kv = malloc(lv_llada_dllm_floats(s->m, Lp + s->n_tail_max) * sizeof *s->kv);
+        if (!s->kv) return lv_fail(LV_ERR_NOMEM, "llada: dLLM-Cache of %d rows", Lp + s->n_tail_max);
+    }
+    const lv_cache_params *c = &s->cache;
+    int pi = c->prompt_interval > 0 ? c->prompt_interval : 25;
+    int gi = c->gen_interval > 0 ? c->gen_interval : 7;
+    double ratio = c->prompt_interval > 0 ? c->transfer_ratio : 0.25;
+    int n = s->n_dllm++;   /* (pass - 1) of the reference's counter */
+    int rp = n % pi == 0, rg = n % gi == 0;
+    memcpy(s->x, s->prompt, (size_t)Lp * D * sizeof *s->x);
+    LV_TRY(lv_llada_embed(s->m, tail, n_tail, s->x + (size_t)Lp * D));
+    for (int i = 0; i < n_rows; i++) s->abs_rows[i] = rows[i] + Lp;
+    LV_TRY(lv_llada_forward_dllm(s->m, s->kv, s->x, T, Lp, rp, rg, (int)floor(n_tail * ratio),
+                                 s->abs_rows, n_rows, logits));
+    if (rp && rg) s->n_full++;
+    else s->n_partial++;
+    return LV_OK;
+}
+
 lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int uncond,
                           const int32_t *rows, int n_rows, float *logits)
 {
@@ -420,6 +609,8 @@ lv_status lv_llada_logits(void *session, const int32_t *tail, int n_tail, int un
     const size_t D = (size_t)s->m->D;
     if (n_tail > s->n_tail_max || n_rows > n_tail)
         return lv_fail(LV_ERR_ARG, "llada: %d tail rows, the session holds %d", n_tail, s->n_tail_max);
+    if (!uncond && s->cache.mode == LV_CACHE_DLLM)
+        return lv_llada_logits_dllm(s, tail, n_tail, rows, n_rows, logits);
     if (!uncond && s->cache.mode != LV_CACHE_NONE)
         return lv_llada_logits_cached(s, tail, n_tail, rows, n_rows, logits);
     if (uncond)   /* cfg: the whole prompt (BOS and image rows included) becomes mask rows */

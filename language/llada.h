@@ -50,12 +50,21 @@ size_t    lv_llada_kv_floats(const lv_llada *m, int T);
  * kv NULL requires it. rows: absolute, inside [q0, q1). */
 lv_status lv_llada_forward_kv(lv_llada *m, float *kv, const float *x, int T, int q0, int q1,
                               const int32_t *rows, int n_rows, float *logits);
+/* Floats of a dLLM-Cache of a T-row sequence: [n_layers][K, V, attn out, MLP out][T, D]. */
+size_t    lv_llada_dllm_floats(const lv_llada *m, int T);
+/* One dLLM-Cache pass (spec §7.1, LLaDA-V's cache hook) over x [T, D], prompt = rows [0, Lp):
+ * rp / rg recompute the prompt / gen rows (both: a full pass that fills the cache dc); gen rows
+ * not refreshed get their kT lowest-cosine-V rows recomputed; every other row's attention and
+ * MLP output comes from dc, added to its fresh residual. rows: absolute logits rows. */
+lv_status lv_llada_forward_dllm(lv_llada *m, float *dc, const float *x, int T, int Lp, int rp,
+                                int rg, int kT, const int32_t *rows, int n_rows, float *logits);
 
 /* ---- approximate caches (opt-in fast modes, spec §7) ---- */
 typedef enum {
     LV_CACHE_NONE,     /* exact: every pass is a full forward */
     LV_CACHE_PREFIX,   /* Fast-dLLM prefix cache: K,V of the rows before the block reused */
     LV_CACHE_DUAL,     /* Fast-dLLM dual cache: only the block's rows are recomputed */
+    LV_CACHE_DLLM,     /* dLLM-Cache: per-layer attention / MLP outputs, partial refresh */
     LV_CACHE_COUNT
 } lv_cache_mode;
 
@@ -63,10 +72,17 @@ typedef struct {
     lv_cache_mode mode;
     int refresh;   /* prefix/dual: full forward every `refresh` steps of a block, 0 = at the
                       block start only (1 = every pass: exact) */
+    /* dLLM-Cache: prompt rows refreshed every prompt_interval passes, gen rows every
+     * gen_interval (1, 1 = exact); in between the floor(transfer_ratio * gen rows) gen rows
+     * whose V changed most are recomputed. 0 = the LLaDA-V demo's 25, 7, 0.25. */
+    int prompt_interval, gen_interval;
+    double transfer_ratio;
 } lv_cache_params;
 
-const char *lv_cache_mode_name(lv_cache_mode c);   /* "none", "prefix", "dual" */
+const char *lv_cache_mode_name(lv_cache_mode c);   /* "none", "prefix", "dual", "dllm" */
 lv_status   lv_cache_mode_parse(lv_cache_mode *out, const char *name);
+/* "P,G,R" (e.g. "25,7,0.25") -> c->mode = LV_CACHE_DLLM and its three settings. */
+lv_status   lv_dllm_cache_parse(lv_cache_params *c, const char *spec);
 /* Presets (docs/MODES.md): "exact" (no cache, plain schedule), "fast", "fastest" set c and
  * p->threshold / p->factor; LV_ERR_ARG for another name. */
 lv_status   lv_fast_mode_apply(const char *mode, lv_cache_params *c, lv_diffusion_params *p);
@@ -86,6 +102,7 @@ typedef struct {
     lv_pass_info at;         /* the sampler's position (lv_llada_pass), at_set = 1 once given */
     int at_set, kv_full;     /* kv_full: kv holds a full pass of this sequence */
     int n_full, n_partial;   /* passes run as full / cached forwards */
+    int n_dllm;              /* dLLM-Cache passes since the session started */
 } lv_llada_session;
 
 lv_status lv_llada_session_init(lv_llada_session *s, lv_llada *m, const float *prompt,

@@ -44,14 +44,15 @@ lv_status lv_cmd_dump(int argc, char **argv)
     lv_gen_opts o;
     const char *out_path = NULL, *image = NULL;
     lv_gen_opts_default(&o);
-    lv_opt opts[LV_GEN_N_OPTS + 2];
+    lv_opt opts[LV_GEN_N_OPTS + 3];
     lv_gen_opts_table(&o, opts);
-    const lv_opt extra[2] = {
+    const lv_opt extra[3] = {
         {"--image", "-i", LV_OPT_STR, &image, "PATH", "PNG or JPEG image; adds views, vision, projected, image_embeds"},
         {"--out", "-o", LV_OPT_STR, &out_path, "FILE", "output .safetensors (required)"},
+        {"--raw", NULL, LV_OPT_FLAG, &o.raw, NULL, "use TEXT as the whole prompt (no chat template)"},
     };
     memcpy(opts + LV_GEN_N_OPTS, extra, sizeof extra);
-    int nopt = LV_GEN_N_OPTS + 2, npos, help;
+    int nopt = LV_GEN_N_OPTS + 3, npos, help;
     const char *pos[1];
     LV_TRY(lv_cli_parse(argc, argv, opts, nopt, pos, 0, &npos, &help));
     if (help) {
@@ -74,7 +75,7 @@ lv_status lv_cmd_dump(int argc, char **argv)
     if (s == LV_OK) s = lv_gen_opts_params(&o, &d, &p);
     if (s == LV_OK && image) s = lv_gen_image_encode(&im, &d, image);
     if (s == LV_OK)
-        s = lv_gen_prompt(&d, o.prompt, 0, image ? &im : NULL, p.gen_length, &ids, &n_ids, &pe, &n_rows);
+        s = lv_gen_prompt(&d, o.prompt, o.raw, image ? &im : NULL, p.gen_length, &ids, &n_ids, &pe, &n_rows);
     if (s == LV_OK) {
         resp = malloc((size_t)p.gen_length * sizeof *resp);
         cstep = malloc((size_t)p.gen_length * sizeof *cstep);

@@ -39,7 +39,8 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--seed", NULL, LV_OPT_U64, &o->seed, "N", "seed of the counter RNG (default 0)"},
         {"--threads", "-t", LV_OPT_INT, &o->threads, "N", "threads for OpenMP and OpenBLAS (default: physical cores)"},
         {"--mode", NULL, LV_OPT_STR, &o->mode, "M", "exact, fast or fastest: presets of the flags below, docs/MODES.md (default exact)"},
-        {"--cache", NULL, LV_OPT_STR, &o->cache, "C", "none, prefix or dual: approximate K/V cache (Fast-dLLM)"},
+        {"--cache", NULL, LV_OPT_STR, &o->cache, "C", "none, prefix, dual (Fast-dLLM K/V cache) or dllm (dLLM-Cache 25,7,0.25)"},
+        {"--dllm-cache", NULL, LV_OPT_STR, &o->dllm_cache, "P,G,R", "dLLM-Cache: prompt / gen refresh intervals, ratio of gen rows updated (e.g. 25,7,0.25)"},
         {"--cache-refresh", NULL, LV_OPT_INT, &o->cache_refresh, "N", "full forward every N steps of a block, 0 = block start only"},
         {"--threshold", NULL, LV_OPT_STR, &o->threshold, "T", "parallel decoding: commit every token with confidence >= T"},
         {"--factor", NULL, LV_OPT_STR, &o->factor, "F", "parallel decoding: Fast-dLLM factor rule (instead of --threshold)"},
@@ -75,6 +76,7 @@ lv_status lv_gen_opts_params(const lv_gen_opts *o, lv_llada_dir *d, lv_diffusion
     LV_TRY(lv_sampler_apply(&sp, &d->ids, p));
     LV_TRY(lv_fast_mode_apply(o->mode, &d->cache, p));
     if (o->cache) LV_TRY(lv_cache_mode_parse(&d->cache.mode, o->cache));
+    if (o->dllm_cache) LV_TRY(lv_dllm_cache_parse(&d->cache, o->dllm_cache));
     if (o->cache_refresh >= 0) d->cache.refresh = o->cache_refresh;
     if (o->threshold || o->factor) p->threshold = p->factor = 0;
     if (o->threshold) LV_TRY(lv_parse_double(&p->threshold, "--threshold", o->threshold));

@@ -9,7 +9,7 @@
 #include "projector.h"
 #include "vision.h"
 
-#define LV_GEN_N_OPTS 15   /* rows written by lv_gen_opts_table */
+#define LV_GEN_N_OPTS 16   /* rows written by lv_gen_opts_table */
 
 typedef struct {
     const char *model, *prompt;
@@ -17,7 +17,7 @@ typedef struct {
     int steps, gen_length, block_length, threads, raw;
     uint64_t seed;
     /* fast modes (docs/MODES.md): a preset, then the flags given override it; NULL / -1 unset */
-    const char *mode, *cache, *threshold, *factor;
+    const char *mode, *cache, *threshold, *factor, *dllm_cache;
     int cache_refresh;
 } lv_gen_opts;
 

@@ -2,7 +2,10 @@
  *  - lv_llada_forward_kv: after a full pass fills the K/V cache, a forward of a row range
  *    (prefix: to the end; dual: a block) against it gives the full forward's logits of those
  *    rows (max|d| <= 1e-4 * max|ref|), for every tiny model (F32, F16, BF16, OLMo names);
- *  - `lladav dump` with --cache prefix / dual refreshed every step, and with --threshold
+ *  - lv_llada_forward_dllm: a full pass, then partial passes (prompt only, gen rows by V
+ *    similarity, nothing) over the same input give the full forward's logits;
+ *  - `lladav dump` with --cache prefix / dual refreshed every step, --dllm-cache 1,1,R,
+ *    and with --threshold
  *    above 1 where the plain schedule commits one token per step, reproduces each reference
  *    dump of tests/fixtures/ref (text and image): response_ids and committed_step identical,
  *    logits0 within 1e-4 * max|ref|;
@@ -74,6 +77,19 @@ START_TEST(test_forward_kv)
         tc_check_range(&d, kv, x, T, 24, T, full);   /* prefix cache: the block and after it */
         tc_check_range(&d, kv, x, T, 16, 24, full);  /* dual cache: one block */
         tc_check_range(&d, kv, x, T, 39, 40, full);
+        /* dLLM-Cache over the same input: every combination reproduces the full forward */
+        float *dc = malloc(lv_llada_dllm_floats(d.lm, T) * sizeof *dc);
+        const int Lp = 24, cases[5][3] = {{1, 1, 0}, {0, 0, 0}, {1, 0, 0}, {0, 0, 5}, {0, 1, 3}};
+        for (int c = 0; c < 5; c++) {
+            ck_assert_int_eq(lv_llada_forward_dllm(d.lm, dc, x, T, Lp, cases[c][0], cases[c][1],
+                                                   cases[c][2], rows, T, full2), LV_OK);
+            double mref = tc_maxabs(full, (size_t)T * V), mdiff = 0;
+            for (size_t i = 0; i < (size_t)T * V; i++) mdiff = fmax(mdiff, fabs(full2[i] - full[i]));
+            ck_assert_msg(mdiff <= 1e-4 * mref, "%s dllm case %d: max|d| %g > 1e-4 * %g",
+                          tc_models[mi], c, mdiff, mref);
+        }
+        ck_assert_int_eq(lv_llada_forward_dllm(d.lm, dc, x, T, T, 1, 1, 0, rows, T, full2), LV_ERR_ARG);
+        free(dc);
         /* argument errors */
         ck_assert_int_eq(lv_llada_forward_kv(d.lm, NULL, x, T, 4, T, rows, 0, full2), LV_ERR_ARG);
         ck_assert_int_eq(lv_llada_forward_kv(d.lm, kv, x, T, 8, 8, rows, 0, full2), LV_ERR_ARG);
@@ -161,11 +177,12 @@ START_TEST(test_dump_modes_match_exact)
     const char *dirp = lv_test_path("tests/fixtures/ref");
     DIR *dir = opendir(dirp);
     ck_assert_ptr_nonnull(dir);
-    static const char *modes[][4] = {{"--cache", "prefix", "--cache-refresh", "1"},
+    static const char *modes[][6] = {{"--cache", "prefix", "--cache-refresh", "1"},
                                      {"--cache", "dual", "--cache-refresh", "1"},
-                                     {"--threshold", "1.000001", "--cache", "none"},
-                                     {"--mode", "fast", "--cache-refresh", "1"}};
-    static const int n_mode_args[] = {4, 4, 4, 4};
+                                     {"--dllm-cache", "1,1,0.25"},
+                                     {"--threshold", "1.000001"},
+                                     {"--mode", "fast", "--cache-refresh", "1", "--threshold", "1.000001"}};
+    static const int n_mode_args[] = {4, 4, 2, 2, 6};
     char out[4200];
     snprintf(out, sizeof out, "%s/cache_dump.safetensors", lv_test_tmpdir());
     struct dirent *e;
@@ -176,13 +193,13 @@ START_TEST(test_dump_modes_match_exact)
         char json[4200], want[4200];
         snprintf(json, sizeof json, "%s/%s", dirp, e->d_name);
         snprintf(want, sizeof want, "%s/%.*s.safetensors", dirp, (int)(len - 5), e->d_name);
-        for (int m = 0; m < 4; m++) {
+        for (int m = 0; m < 5; m++) {
             tc_cli c;
             tc_cli_load(&c, json, out, modes[m], n_mode_args[m]);
             /* threshold > 1 commits the single best token per pass: the plain schedule only
              * when that schedule is one token per step too */
             int one_per_step = c.steps / (c.gen_length / c.block_length) == c.block_length;
-            if (m >= 2 && !one_per_step) {
+            if (m >= 3 && !one_per_step) {
                 for (int i = 0; i < c.argc; i++) free(c.argv[i]);
                 continue;
             }
