@@ -66,22 +66,27 @@ lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp)
     sp->seed = o->seed;
     LV_TRY(lv_parse_double(&sp->temperature, "--temperature", o->temperature));
     LV_TRY(lv_parse_double(&sp->cfg_scale, "--cfg", o->cfg));
-    return lv_remask_parse(&sp->remasking, o->remasking);
+    LV_TRY(lv_remask_parse(&sp->remasking, o->remasking));
+    /* the preset, then the flags given override it */
+    lv_diffusion_params fp = lv_diffusion_default_params();
+    LV_TRY(lv_fast_mode_apply(o->mode, &sp->cache, &fp));
+    sp->threshold = fp.threshold;
+    sp->factor = fp.factor;
+    if (o->cache) LV_TRY(lv_cache_mode_parse(&sp->cache.mode, o->cache));
+    if (o->dllm_cache) LV_TRY(lv_dllm_cache_parse(&sp->cache, o->dllm_cache));
+    if (o->cache_refresh >= 0) sp->cache.refresh = o->cache_refresh;
+    if (o->threshold || o->factor) sp->threshold = sp->factor = 0;
+    if (o->threshold) LV_TRY(lv_parse_double(&sp->threshold, "--threshold", o->threshold));
+    if (o->factor) LV_TRY(lv_parse_double(&sp->factor, "--factor", o->factor));
+    return LV_OK;
 }
 
 lv_status lv_gen_opts_params(const lv_gen_opts *o, lv_llada_dir *d, lv_diffusion_params *p)
 {
     lv_sampler_params sp;
     LV_TRY(lv_gen_opts_sampler(o, &sp));
-    LV_TRY(lv_sampler_apply(&sp, &d->ids, p));
-    LV_TRY(lv_fast_mode_apply(o->mode, &d->cache, p));
-    if (o->cache) LV_TRY(lv_cache_mode_parse(&d->cache.mode, o->cache));
-    if (o->dllm_cache) LV_TRY(lv_dllm_cache_parse(&d->cache, o->dllm_cache));
-    if (o->cache_refresh >= 0) d->cache.refresh = o->cache_refresh;
-    if (o->threshold || o->factor) p->threshold = p->factor = 0;
-    if (o->threshold) LV_TRY(lv_parse_double(&p->threshold, "--threshold", o->threshold));
-    if (o->factor) LV_TRY(lv_parse_double(&p->factor, "--factor", o->factor));
-    return lv_diffusion_validate(p);
+    d->cache = sp.cache;
+    return lv_sampler_apply(&sp, &d->ids, p);
 }
 
 void lv_gen_image_free(lv_gen_image *im)

@@ -165,6 +165,8 @@ lv_status lv_sampler_apply(const lv_sampler_params *sp, const lv_llada_tokens *t
     p->seed = sp->seed;
     p->progress = sp->progress;
     p->progress_user = sp->progress_user;
+    p->threshold = sp->threshold;
+    p->factor = sp->factor;
     lv_llada_tokens_apply(t, p);
     return lv_diffusion_validate(p);
 }
@@ -206,6 +208,7 @@ static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *ques
         s = lv_fail(LV_ERR_NOMEM, "ask: response of %d tokens", p.gen_length);
     lv_diffusion_result dr = {.ids = out};
     t = lv_now();
+    m->dir.cache = sp ? sp->cache : def.cache;
     if (s == LV_OK) s = lv_llada_dir_generate(&m->dir, pe, n_rows, &p, &dr);
     r->t_sampling = lv_now() - t;
     if (s == LV_OK) s = lv_tokenizer_decode(m->dir.tok, out, dr.n_ids, 1, &r->answer, &r->answer_len);

@@ -69,6 +69,10 @@ typedef struct {
     uint64_t seed;          /* counter RNG seed (0) */
     lv_progress_fn progress;   /* called after every forward pass, NULL = silent */
     void *progress_user;
+    /* opt-in fast modes (docs/MODES.md; lv_fast_mode_apply sets all three for a preset):
+     * parallel decoding threshold / factor (0 = off) and an approximate cache (zero = none) */
+    double threshold, factor;
+    lv_cache_params cache;
 } lv_sampler_params;
 
 lv_sampler_params lv_sampler_default_params(void);
