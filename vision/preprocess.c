@@ -90,6 +90,10 @@ lv_status lv_vision_geometry(lv_view_geometry *g, const lv_config *cfg, int widt
          * a list) appends one image_newline when the merge type is spatial_unpad; lmms-eval's
          * stacked-tensor path (spec §3.8) has none, as does flat. */
         g->n_tokens = P + (cfg->merge == LV_MERGE_SPATIAL_UNPAD);
+        long long side = width > height ? width : height;
+        if (cfg->aspect == LV_ASPECT_PAD && side * side > LV_IMAGE_MAX_PIXELS)
+            return lv_fail(LV_ERR_LIMIT, "pad: the %lldx%lld square canvas of a %dx%d image exceeds "
+                           "the %lld-pixel limit", side, side, width, height, LV_IMAGE_MAX_PIXELS);
         return LV_OK;
     }
     if (cfg->n_pinpoints <= 0)
