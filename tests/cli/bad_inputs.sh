@@ -78,6 +78,15 @@ expect 8 "corrupt PNG" -- gen "$M" -p hi -i "$w/at_limit.png"
 truncate -s $((512 * 1024 * 1024 + 1)) "$w/sparse.png"   # sparse: no disk used
 expect 10 "exceeds the limit of 536870912 bytes" -- gen "$M" -p hi -i "$w/sparse.png"
 rm -f "$w/sparse.png"
+# pad mode pastes the image on a square canvas of its longer side: a valid 9000x1 PNG (zlib
+# stored block of zero rows, adler32 = n << 16 | 1) would need 81 M pixels there
+png_header 9000 1 8 2 | head -c 33 > "$w/line.png"   # signature + IHDR
+n=$((1 + 9000 * 3))
+{ hexbytes 78 01 01; byte $((n & 255)); byte $((n >> 8)); byte $((~n & 255)); byte $((~n >> 8 & 255))
+  head -c "$n" /dev/zero; be32 $(((n % 65521) << 16 | 1)); } > "$w/line.idat"
+{ cat "$w/line.png"; png_chunk IDAT "$w/line.idat"; : > "$w/line.idat"; png_chunk IEND "$w/line.idat"; } > "$w/line9000.png"
+expect 0 "" -- gen "$M" -p hi -i "$w/line9000.png"
+expect 10 "square canvas of a 9000x1 image exceeds" -- gen "$fx/models/tiny-f16-pad" -p hi -i "$w/line9000.png"
 expect 0 "" -- gen "$M" -p hi -i "$jpg"
 head -c 400 "$jpg" > "$w/trunc.jpg"
 expect 8 "corrupt JPEG" -- gen "$M" -p hi -i "$w/trunc.jpg"

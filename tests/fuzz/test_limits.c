@@ -89,6 +89,14 @@ static void test_image(void)
     CHECK(decode_dims(side, side) == LV_ERR_IMAGE, "pixels at the limit");
     CHECK(decode_dims(0x7fffffff, 0x7fffffff) == LV_ERR_LIMIT, "largest PNG dimensions");
 
+    /* pad mode's square canvas of the longer side counts against the pixel limit too */
+    lv_config c;
+    CHECK(lv_config_load(&c, fuzz_source("tests/fixtures/models/tiny-f16-pad/config.json")) == LV_OK, "pad config");
+    CHECK(c.aspect == LV_ASPECT_PAD, "pad fixture");
+    lv_view_geometry g;
+    CHECK(lv_vision_geometry(&g, &c, (int)side, 1) == LV_OK, "pad canvas at the limit");
+    CHECK(lv_vision_geometry(&g, &c, 1, (int)side + 1) == LV_ERR_LIMIT, "pad canvas over the limit");
+
     /* encoded size: a sparse file one byte over LV_IMAGE_MAX_BYTES is refused unread */
     const char *big = fuzz_write("big.png", "", 0);
     CHECK(truncate(big, LV_IMAGE_MAX_BYTES + 1) == 0, "sparse file");
