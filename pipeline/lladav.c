@@ -30,7 +30,22 @@ struct lv_model {
     char *path;
     lv_llada_dir dir;          /* config, weights, tokenizer, special ids, LM */
     lv_image_encoder *ie;      /* NULL for a text-only model; borrows dir.cfg and dir.w */
+    /* the last image's stages, reused while the next request brings the same pixels
+     * (questions about one image: decode is the caller's, views + tower + projector + merge
+     * run once; exact, the encoder being deterministic) */
+    lv_image_stages last;
+    uint64_t last_hash;
+    int last_w, last_h;
 };
+
+/* FNV-1a over the RGB bytes: which image the cached stages belong to (with its size). */
+static uint64_t lv_image_hash(const lv_image *img)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t n = (size_t)img->width * (size_t)img->height * 3;
+    for (size_t i = 0; i < n; i++) h = (h ^ img->rgb[i]) * 1099511628211ull;
+    return h;
+}
 
 static double lv_now(void)
 {
@@ -99,6 +114,7 @@ void lv_model_free(lv_model *m)
 {
     if (!m) return;
     lv_image_encoder_free(m->ie);
+    lv_image_stages_free(&m->last);
     lv_llada_dir_free(&m->dir);
     free(m->path);
     free(m);
@@ -179,25 +195,33 @@ static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *ques
     lv_diffusion_params p;
     LV_TRY(lv_sampler_apply(sp ? sp : &def, &m->dir.ids, &p));
     if (!question) return lv_fail(LV_ERR_ARG, "ask: no question");
-    lv_image_stages st = {0};
-    lv_gen_image gi = {0};   /* borrows st.embeds for lv_gen_prompt */
+    lv_gen_image gi = {0};   /* borrows m->last.embeds for lv_gen_prompt */
     int32_t *ids = NULL, *out = NULL;
     float *pe = NULL;
     int n_ids = 0, n_rows = 0;
     lv_status s = LV_OK;
     if (img) {
-        s = lv_image_encoder_run(m->ie, img, &st);
-        gi.g = st.geom;
-        gi.D = st.D;
-        gi.image_embeds = st.embeds;
-        r->t_preprocess = st.t_preprocess;
-        r->t_vision = st.t_vision;
-        r->t_projector = st.t_projector;
-        r->t_merge = st.t_merge;
+        const lv_image_stages *st = &m->last;
+        uint64_t hash = lv_image_hash(img);
+        if (!st->embeds || hash != m->last_hash || img->width != m->last_w || img->height != m->last_h) {
+            lv_image_stages_free(&m->last);
+            s = lv_image_encoder_run(m->ie, img, &m->last);
+            if (s != LV_OK) lv_image_stages_free(&m->last);
+            m->last_hash = hash;
+            m->last_w = img->width;
+            m->last_h = img->height;
+            r->t_preprocess = st->t_preprocess;
+            r->t_vision = st->t_vision;
+            r->t_projector = st->t_projector;
+            r->t_merge = st->t_merge;
+        }
+        gi.g = st->geom;
+        gi.D = st->D;
+        gi.image_embeds = st->embeds;
         r->image_width = img->width;
         r->image_height = img->height;
-        r->n_views = st.geom.n_views;
-        r->n_image_tokens = st.geom.n_tokens;
+        r->n_views = st->geom.n_views;
+        r->n_image_tokens = st->geom.n_tokens;
     }
     double t = lv_now();
     if (s == LV_OK)
@@ -229,7 +253,6 @@ static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *ques
     free(ids);
     free(pe);
     free(out);
-    lv_image_stages_free(&st);
     r->t_total = lv_now() - t0;
     return s;
 }

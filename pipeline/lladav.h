@@ -89,7 +89,8 @@ typedef struct {
     int stopped;              /* 1 when <|eot_id|> ended the response */
     int image_width, image_height, n_views;   /* 0 without an image */
     double t_decode;          /* file / bytes -> RGB */
-    double t_preprocess, t_vision, t_projector, t_merge;   /* image stages (merge.h) */
+    double t_preprocess, t_vision, t_projector, t_merge;   /* image stages (merge.h); 0 when
+                              the model reused them: same pixels as its previous request */
     double t_embed;           /* prompt template + tokenization + embedding + splice */
     double t_sampling;        /* the diffusion sampler (every forward pass) */
     double t_total;           /* the whole call */

@@ -9,6 +9,8 @@
  *    above 1 where the plain schedule commits one token per step, reproduces each reference
  *    dump of tests/fixtures/ref (text and image): response_ids and committed_step identical,
  *    logits0 within 1e-4 * max|ref|;
+ *  - lv_model reuses the image stages for a second question about the same pixels (same
+ *    answers as a fresh model), and recomputes them for another image;
  *  - presets and flag errors.
  * Skips (exit 77, with the reason) only when a fixture directory is missing. */
 #include <check.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "language.h"
+#include "lladav.h"
 #include "testutil.h"
 
 static const char *tc_models[] = {"tests/fixtures/models/tiny-f32", "tests/fixtures/models/tiny-olmo",
@@ -216,6 +219,37 @@ START_TEST(test_dump_modes_match_exact)
 }
 END_TEST
 
+START_TEST(test_image_reuse)
+{
+    const char *a = lv_test_path("tests/fixtures/images/square_56.png");
+    char b[4200];
+    snprintf(b, sizeof b, "%s", lv_test_path("tests/fixtures/images/rgba_100x80.png"));
+    lv_model *m = NULL, *fresh = NULL;
+    lv_model_params mp = lv_model_default_params();
+    ck_assert_msg(lv_model_load(&m, lv_test_path(tc_models[0]), &mp) == LV_OK, "%s", lv_last_error());
+    ck_assert_int_eq(lv_model_load(&fresh, lv_test_path(tc_models[0]), &mp), LV_OK);
+    lv_sampler_params sp = lv_sampler_default_params();
+    sp.gen_length = 8;
+    const char *qs[3] = {"What is it?", "What color?", "What is it?"};
+    const char *imgs[3] = {a, a, b};
+    for (int i = 0; i < 3; i++) {
+        lv_result r = {0}, want = {0};
+        ck_assert_int_eq(lv_model_ask(m, imgs[i], qs[i], &sp, &r), LV_OK);
+        ck_assert_int_eq(lv_model_ask(fresh, imgs[i], qs[i], &sp, &want), LV_OK);
+        lv_model_free(fresh);   /* a new model each time: nothing cached */
+        ck_assert_int_eq(lv_model_load(&fresh, lv_test_path(tc_models[0]), &mp), LV_OK);
+        ck_assert_str_eq(r.answer, want.answer);
+        ck_assert_int_eq(r.n_image_tokens, want.n_image_tokens);
+        if (i == 1) ck_assert(r.t_vision == 0.0);   /* reused */
+        else ck_assert(r.t_vision > 0.0);
+        lv_result_free(&r);
+        lv_result_free(&want);
+    }
+    lv_model_free(fresh);
+    lv_model_free(m);
+}
+END_TEST
+
 START_TEST(test_presets)
 {
     lv_cache_params c;
@@ -267,6 +301,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_forward_kv);
     tcase_add_test(tc, test_dump_modes_match_exact);
+    tcase_add_test(tc, test_image_reuse);
     tcase_add_test(tc, test_presets);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
