@@ -108,6 +108,11 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
     lv_gen_opts_table(&o, opts);
     opts[0].help = "model directory (default: $LLADAV_MODEL, else the bundled " LV_BUNDLED_MODEL ")";
     opts[1].help = "the caption request (default \"" LV_CAPTION_PROMPT "\")";
+    if (!is_ask) {   /* LLaDA-V caption settings of spec/benchmarks.md: 64 / 64 / 32 */
+        o.gen_length = 64;
+        opts[2].help = "forward passes in total (default: gen-length / 2)";
+        opts[3].help = "response length in tokens (default 64)";
+    }
     const lv_opt extra[LV_CAP_N_EXTRA] = {
         {"--json", NULL, LV_OPT_FLAG, &json, NULL, "one JSON object per image: answer, token counts, stage times"},
         {"--quiet", "-q", LV_OPT_FLAG, &quiet, NULL, "no progress line"},
@@ -141,6 +146,7 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
 
     lv_sampler_params sp;
     lv_cap_progress g = {.tty = isatty(2)};
+    if (!is_ask && o.steps <= 0) o.steps = o.gen_length > 1 ? o.gen_length / 2 : 1;
     if (s == LV_OK) s = lv_gen_opts_sampler(&o, &sp);
     if (s == LV_OK && !quiet) {
         sp.progress = lv_cap_on_pass;
