@@ -209,6 +209,7 @@ typedef struct {
     int         gen_length, steps, block_length;   /* 0: the benchmark's per-type setting */
     float       temperature;                        /* < 0: per type */
     uint64_t    seed;
+    const char *mode;                               /* fast-mode preset (docs/MODES.md), NULL = exact */
 } ev_run_opts;
 
 static double ev_now(void)
@@ -339,6 +340,7 @@ static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts
         cJSON_AddStringToObject(q, "remasking", "low_confidence");
     }
     cJSON_AddStringToObject(j, "think_mode", r->think);
+    if (r->mode && strcmp(r->mode, "exact")) cJSON_AddStringToObject(j, "mode", r->mode);
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     x = cJSON_AddObjectToObject(j, "selection");
     cJSON_AddNumberToObject(x, "limit", r->limit);
@@ -471,6 +473,7 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
         sp.steps = g->steps;
         sp.temperature = g->temperature;
         sp.seed = r->seed;
+        if (r->mode) lv_sampler_set_mode(&sp, r->mode);   /* validated with the options */
         lv_result ans = {0};
         double t0 = ev_now();
         lv_status as = LV_OK;
@@ -534,7 +537,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0};
+    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
         {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
@@ -549,6 +552,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--block-length", NULL, LV_OPT_INT, &r.block_length, "N", "block length (default: per type, or --gen-length)"},
         {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
         {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
+        {"--mode", NULL, LV_OPT_STR, &r.mode, "M", "exact, fast or fastest: sampler speed preset, docs/MODES.md (default exact)"},
         {"--threads", "-t", LV_OPT_INT, &r.threads, "N", "threads (default: physical cores)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
         {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
@@ -590,6 +594,8 @@ lv_status lv_cmd_eval(int argc, char **argv)
         return lv_fail(LV_ERR_ARG, "eval: --limit, --sample, --gen-length, --steps and --block-length must be >= 0");
     if (r.limit && r.sample) return lv_fail(LV_ERR_ARG, "eval: --limit and --sample exclude each other");
     if (r.force && r.overwrite) return lv_fail(LV_ERR_ARG, "eval: --force and --overwrite exclude each other");
+    lv_sampler_params mode_check = lv_sampler_default_params();
+    if (r.mode) LV_TRY(lv_sampler_set_mode(&mode_check, r.mode));
     if (strcmp(r.think, "no_think") && strcmp(r.think, "think") && strcmp(r.think, "none"))
         return lv_fail(LV_ERR_ARG, "eval: --think-mode '%s' is not no_think, think or none", r.think);
     r.out = out;

@@ -68,10 +68,7 @@ lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp)
     LV_TRY(lv_parse_double(&sp->cfg_scale, "--cfg", o->cfg));
     LV_TRY(lv_remask_parse(&sp->remasking, o->remasking));
     /* the preset, then the flags given override it */
-    lv_diffusion_params fp = lv_diffusion_default_params();
-    LV_TRY(lv_fast_mode_apply(o->mode, &sp->cache, &fp));
-    sp->threshold = fp.threshold;
-    sp->factor = fp.factor;
+    LV_TRY(lv_sampler_set_mode(sp, o->mode));
     if (o->cache) LV_TRY(lv_cache_mode_parse(&sp->cache.mode, o->cache));
     if (o->dllm_cache) LV_TRY(lv_dllm_cache_parse(&sp->cache, o->dllm_cache));
     if (o->cache_refresh >= 0) sp->cache.refresh = o->cache_refresh;

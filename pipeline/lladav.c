@@ -66,6 +66,15 @@ lv_sampler_params lv_sampler_default_params(void)
                                .cfg_scale = d.cfg_scale, .remasking = d.remasking, .seed = d.seed};
 }
 
+lv_status lv_sampler_set_mode(lv_sampler_params *sp, const char *mode)
+{
+    lv_diffusion_params fp = lv_diffusion_default_params();
+    LV_TRY(lv_fast_mode_apply(mode, &sp->cache, &fp));
+    sp->threshold = fp.threshold;
+    sp->factor = fp.factor;
+    return LV_OK;
+}
+
 static int lv_is_model_dir(const char *dir)
 {
     char p[4096];

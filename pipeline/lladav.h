@@ -76,6 +76,9 @@ typedef struct {
 } lv_sampler_params;
 
 lv_sampler_params lv_sampler_default_params(void);
+/* Apply a fast-mode preset ("exact", "fast", "fastest": docs/MODES.md) to sp's threshold,
+ * factor and cache; LV_ERR_ARG for another name. */
+lv_status lv_sampler_set_mode(lv_sampler_params *sp, const char *mode);
 
 /* One answer with its token counts and stage times (seconds, monotonic clock). */
 typedef struct {
