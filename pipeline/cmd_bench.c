@@ -68,7 +68,20 @@ typedef struct {
     int warmup, runs;
     lv_bench_row rows[64];
     int n_rows;
+    int printed;   /* rows already printed (text mode prints each stage when it is done) */
+    int quiet;     /* --json: nothing before the end */
 } lv_bench;
+
+static void lv_bench_print(FILE *f, const lv_bench *b, int markdown, int from);
+
+static void lv_bench_progress(lv_bench *b)
+{
+    if (!b->quiet) {
+        lv_bench_print(stdout, b, 0, b->printed);
+        fflush(stdout);
+    }
+    b->printed = b->n_rows;
+}
 
 /* ---- the header line ------------------------------------------------------------------- */
 
@@ -386,12 +399,13 @@ static lv_status lv_bench_accuracy(const lv_bench_opts *o, lv_llada_dir *d, cons
 
 /* ---- output ---------------------------------------------------------------------------- */
 
-static void lv_bench_print(FILE *f, const lv_bench *b, int markdown)
+/* Rows [from, n_rows) as text lines, or all rows as a markdown table. */
+static void lv_bench_print(FILE *f, const lv_bench *b, int markdown, int from)
 {
     if (markdown)
         fprintf(f, "| stage | median s | min s | tokens/s | GFLOP/s | %% of GEMM peak |\n"
                    "|---|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < b->n_rows; i++) {
+    for (int i = markdown ? 0 : from; i < b->n_rows; i++) {
         const lv_bench_row *r = &b->rows[i];
         char tps[32] = "", gf[32] = "", pk[32] = "";
         if (r->tokens > 0 && r->med > 0) snprintf(tps, sizeof tps, "%.1f", r->tokens / r->med);
@@ -507,6 +521,8 @@ lv_status lv_cmd_bench(int argc, char **argv)
     b.warmup = o.warmup;
     b.runs = o.runs;
     b.n_rows = 0;
+    b.printed = 0;
+    b.quiet = o.json;
     lv_llada_dir d;
     lv_image_stages st = {0};
     double t_load = lv_bench_now();
@@ -515,15 +531,20 @@ lv_status lv_cmd_bench(int argc, char **argv)
     double peak32 = 0, peak16 = 0;
     if (s == LV_OK && !o.no_peak)
         s = lv_bench_peak(&b, 1024, d.cfg.hidden_size, d.cfg.intermediate_size, &peak32, &peak16);
+    lv_bench_progress(&b);
     double peak = bf16 ? peak16 : peak32;
     if (o.peak_only) n_len = 0, o.no_answer = 1;
     if (s == LV_OK && d.cfg.has_vision && !o.peak_only) s = lv_bench_image(&b, &o, &d, &st);
+    lv_bench_progress(&b);
     int t_max = 1;
     for (int i = 0; i < n_len; i++) t_max = lengths[i] > t_max ? lengths[i] : t_max;
     if (s == LV_OK && !o.peak_only) s = lv_llada_dir_load_lm(&d, t_max);
-    for (int i = 0; i < n_len && s == LV_OK; i++)
+    for (int i = 0; i < n_len && s == LV_OK; i++) {
         s = lv_bench_forward(&b, &d, lengths[i], o.gen_length < lengths[i] ? o.gen_length : lengths[i], peak);
+        lv_bench_progress(&b);
+    }
     if (s == LV_OK && !o.peak_only) s = lv_bench_sample(&b, &o, &d, &st, 1, peak);
+    lv_bench_progress(&b);
     if (s == LV_OK && !o.no_answer)
         s = lv_bench_sample(&b, &o, &d, &st, o.steps > 0 ? o.steps : o.gen_length, peak);
     char acc[512] = "";
@@ -532,7 +553,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
     if (s == LV_OK) {
         if (o.json) s = lv_bench_json(&b, header, rss, acc);
         else {
-            lv_bench_print(stdout, &b, 0);
+            lv_bench_progress(&b);
             printf("model open %.2f s, peak RSS %.2f GB\n", t_load, rss);
             if (*acc) printf("%s\n", acc);
         }
@@ -548,7 +569,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
                        "--runs %d --warmup %d --threads %d --precision %s`\n\n",
                     date, o.model, header, o.model, *o.lengths ? o.lengths : "\"\"", o.gen_length,
                     o.runs, o.warmup, threads, bf16 ? "bf16" : "f32");
-            lv_bench_print(f, &b, 1);
+            lv_bench_print(f, &b, 1, 0);
             fprintf(f, "\nmodel open %.2f s, peak RSS %.2f GB\n", t_load, rss);
             if (*acc) fprintf(f, "\n%s\n", acc);
             fclose(f);
