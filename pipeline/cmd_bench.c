@@ -365,10 +365,13 @@ static lv_status lv_bench_accuracy(const lv_bench_opts *o, lv_llada_dir *d, cons
     if (s == LV_OK)
         s = lv_gen_prompt(d, o->question, 0, st->embeds ? &gi : NULL, n_tail, &ids, &n_ids, &pe, &n_rows);
     lv_precision keep = lv_precision_get();
+    double t[2] = {0, 0};
     for (int k = 0; k < 2 && s == LV_OK; k++) {
         lv_precision_set(k ? LV_PRECISION_BF16 : LV_PRECISION_F32);
         lv_diffusion_result dr = {.ids = out2[k], .logits0 = l0[k]};
+        t[k] = lv_bench_now();
         s = lv_llada_dir_generate(d, pe, n_rows, &p, &dr);
+        t[k] = lv_bench_now() - t[k];
         len[k] = dr.n_ids;
     }
     lv_precision_set(keep);
@@ -389,9 +392,10 @@ static lv_status lv_bench_accuracy(const lv_bench_opts *o, lv_llada_dir *d, cons
         int nmin = len[0] < len[1] ? len[0] : len[1];
         for (int i = 0; i < nmin; i++) same += out2[0][i] == out2[1][i];
         snprintf(out, n, "bf16 vs f32 (T=%d, %d tokens): logits0 max|d| %.3g (max|f32| %.3g), argmax "
-                 "agrees on %d/%d rows, response tokens identical %d/%d (lengths %d, %d)",
+                 "agrees on %d/%d rows, response tokens identical %d/%d (lengths %d, %d); "
+                 "answer time f32 %.2f s, bf16 %.2f s (%.2fx)",
                  n_rows + n_tail, G, dmax, rmax, agree, G, same, len[0] > len[1] ? len[0] : len[1],
-                 len[0], len[1]);
+                 len[0], len[1], t[0], t[1], t[1] > 0 ? t[0] / t[1] : 0.0);
     }
     free(ids); free(pe); free(out2[0]); free(out2[1]); free(l0[0]); free(l0[1]);
     return s;
