@@ -257,7 +257,7 @@ START_TEST(test_presets)
     ck_assert_int_eq(lv_fast_mode_apply("exact", &c, &p), LV_OK);
     ck_assert(c.mode == LV_CACHE_NONE && p.threshold == 0 && p.factor == 0);
     ck_assert_int_eq(lv_fast_mode_apply("fast", &c, &p), LV_OK);
-    ck_assert(c.mode != LV_CACHE_NONE && (p.threshold > 0 || p.factor > 0));
+    ck_assert(c.mode == LV_CACHE_DUAL && p.threshold == 0 && p.factor == 0);
     ck_assert_int_eq(lv_fast_mode_apply("fastest", &c, &p), LV_OK);
     ck_assert(c.mode != LV_CACHE_NONE && (p.threshold > 0 || p.factor > 0));
     ck_assert_int_eq(lv_fast_mode_apply("turbo", &c, &p), LV_ERR_ARG);
