@@ -60,15 +60,14 @@ print(f"reference: 1 step {r1:.2f} s, {G:.0f} steps {rG:.2f} s -> {rs:.3f} s/ste
 print(f"lladav:    1 step {l1:.2f} s, {G:.0f} steps {lG:.2f} s -> {ls:.3f} s/step")
 print(f"ratio reference/lladav: per step {rs / ls:.2f}x, per answer {rG / lG:.2f}x")
 PYEOF
-# same answer? (ids of the G-step runs)
+# same answer? (ids and commit order of the G-step runs)
 "$PY" - "$WORK/ref_$G.safetensors" "$WORK/lv_$G.safetensors" "$SRC/tests/reference" <<'PYEOF'
 import sys
 sys.path.insert(0, sys.argv[3])
+import numpy as np
 import st_io
-a, b = st_io.load(sys.argv[1]), st_io.load(sys.argv[2])
-ka = [k for k in a if "response" in k]
-for k in ka:
-    if k in b:
-        same = (a[k] == b[k]).all() if hasattr(a[k], "all") else a[k] == b[k]
-        print(f"{k}: {'identical' if same else 'DIFFERENT'}")
+a, b = st_io.load(sys.argv[1])[0], st_io.load(sys.argv[2])[0]
+for k in ("response_ids", "committed_step"):
+    same = np.array_equal(np.asarray(a[k]), np.asarray(b[k]))
+    print(f"{k}: {'identical' if same else 'DIFFERENT'}")
 PYEOF
