@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,13 +221,23 @@ static int rd_push_image(lv_sample *s, const char *root, const char *rel)
     return ok;
 }
 
+/* A JSON number as an integer id without undefined behaviour for huge values or NaN (fuzzing
+ * found 6.9e110 cast to long long): out-of-range values saturate, NaN is 0. */
+static long long rd_ll(double d)
+{
+    if (d != d) return 0;
+    if (d <= -9.2e18) return LLONG_MIN;
+    if (d >= 9.2e18) return LLONG_MAX;
+    return (long long)d;
+}
+
 /* A JSON string or number as text ("17", "0.5"); NULL for other kinds. malloc'd. */
 static char *rd_json_text(const cJSON *v)
 {
     if (cJSON_IsString(v)) return rd_strdup(v->valuestring);
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        if (d == (double)(long long)d && d > -1e15 && d < 1e15) return lv_strfmt("%lld", (long long)d);
+        if (d > -1e15 && d < 1e15 && d == (double)(long long)d) return lv_strfmt("%lld", (long long)d);
         return lv_strfmt("%.17g", d);
     }
     if (cJSON_IsBool(v)) return rd_strdup(cJSON_IsTrue(v) ? "yes" : "no");
@@ -838,7 +849,7 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
     if (st == LV_OK) {
         cJSON_ArrayForEach(e, anns) {
             const cJSON *q = rd_get(e, "question_id", NULL);
-            if (cJSON_IsNumber(q)) { idx[k] = (rd_ann){(long long)q->valuedouble, e, k}; k++; }
+            if (cJSON_IsNumber(q)) { idx[k] = (rd_ann){rd_ll(q->valuedouble), e, k}; k++; }
         }
         qsort(idx, (size_t)k, sizeof *idx, rd_ann_cmp);
     }
@@ -860,9 +871,9 @@ static lv_status rd_vqav2(lv_bench *b, const char *path, const cJSON *qj, const 
         s->id = rd_json_text(qid);
         s->question = rd_strdup(q->valuestring);
         char rel[128];
-        snprintf(rel, sizeof rel, "COCO_%s_%012lld.jpg", subtype, (long long)im->valuedouble);
+        snprintf(rel, sizeof rel, "COCO_%s_%012lld.jpg", subtype, rd_ll(im->valuedouble));
         rd_image_or_error(b, s, path, rel);
-        rd_ann key = {(long long)qid->valuedouble, NULL, 0}, *hit = bsearch(&key, idx, (size_t)k, sizeof *idx, rd_ann_key_cmp);
+        rd_ann key = {rd_ll(qid->valuedouble), NULL, 0}, *hit = bsearch(&key, idx, (size_t)k, sizeof *idx, rd_ann_key_cmp);
         if (!hit) { rd_sample_error(b, s, path, "id %s: no annotation", s->id); continue; }
         const cJSON *at = rd_get(hit->ann, "answer_type", NULL), *qt = rd_get(hit->ann, "question_type", NULL), *a;
         if (cJSON_IsString(at)) s->category = rd_strdup(at->valuestring);
@@ -1031,7 +1042,7 @@ static lv_status rd_coco(lv_bench *b, const char *path, const cJSON *j)
     if (!idx) return lv_fail(LV_ERR_NOMEM, "%s: out of memory", path);
     cJSON_ArrayForEach(e, anns) {
         const cJSON *im = rd_get(e, "image_id", NULL);
-        if (cJSON_IsNumber(im)) { idx[k] = (rd_ann){(long long)im->valuedouble, e, k}; k++; }
+        if (cJSON_IsNumber(im)) { idx[k] = (rd_ann){rd_ll(im->valuedouble), e, k}; k++; }
     }
     qsort(idx, (size_t)k, sizeof *idx, rd_ann_cmp);
     int line = 0;
@@ -1043,7 +1054,7 @@ static lv_status rd_coco(lv_bench *b, const char *path, const cJSON *j)
         if (!cJSON_IsNumber(id) || !cJSON_IsString(fn)) { rd_sample_error(b, s, path, "image %d: needs id and file_name", line); continue; }
         s->id = rd_json_text(id);
         rd_image_or_error(b, s, path, fn->valuestring);
-        rd_ann key = {(long long)id->valuedouble, NULL, 0};
+        rd_ann key = {rd_ll(id->valuedouble), NULL, 0};
         rd_ann *hit = bsearch(&key, idx, (size_t)k, sizeof *idx, rd_ann_key_cmp);
         if (!hit) continue;  /* an image without captions: batch captioning only */
         while (hit > idx && hit[-1].qid == key.qid) hit--;
