@@ -27,8 +27,14 @@ for t in "${targets[@]}"; do
   out="$work/$t"
   mkdir -p "$out"
   log="$work/$t.log"
-  echo "--- fuzz_$t: ${secs}s"
-  "$exe" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+  # LV_FUZZ_RUNS=N: exactly N executions from seed 1 instead of a time budget, so a CI run
+  # replays the very inputs a developer's run of the same commit already passed.
+  if [ -n "${LV_FUZZ_RUNS:-}" ]; then
+    budget=(-runs="$LV_FUZZ_RUNS" -seed=1); echo "--- fuzz_$t: ${LV_FUZZ_RUNS} runs, seed 1"
+  else
+    budget=(-max_total_time="$secs"); echo "--- fuzz_$t: ${secs}s"
+  fi
+  "$exe" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
          -print_final_stats=1 -artifact_prefix="$out/" "$out" "$src/corpus/$t" >"$log" 2>&1
   rc=$?
   grep -E '^#[0-9]+' "$log" | tail -1
