@@ -361,10 +361,10 @@ lv_status lv_image_decode_base64(lv_image *img, const char *b64, size_t len, con
     return s;
 }
 
-lv_status lv_image_load(lv_image *img, const char *path)
+lv_status lv_image_read_file(const char *path, unsigned char **data, size_t *size)
 {
-    img->width = img->height = 0;
-    img->rgb = NULL;
+    *data = NULL;
+    *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return lv_fail(LV_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;   /* a directory opens too, and then "measures" LONG_MAX bytes */
@@ -391,9 +391,23 @@ lv_status lv_image_load(lv_image *img, const char *path)
     size_t got = fread(buf, 1, (size_t)len, f);
     int bad = ferror(f);
     fclose(f);
-    lv_status s = bad || got != (size_t)len
-                      ? lv_fail(LV_ERR_IO, "%s: read error", path)
-                      : lv_image_decode(img, buf, (size_t)len, path);
+    if (bad || got != (size_t)len) {
+        free(buf);
+        return lv_fail(LV_ERR_IO, "%s: read error", path);
+    }
+    *data = buf;
+    *size = (size_t)len;
+    return LV_OK;
+}
+
+lv_status lv_image_load(lv_image *img, const char *path)
+{
+    img->width = img->height = 0;
+    img->rgb = NULL;
+    unsigned char *buf;
+    size_t len;
+    LV_TRY(lv_image_read_file(path, &buf, &len));
+    lv_status s = lv_image_decode(img, buf, len, path);
     free(buf);
     return s;
 }

@@ -42,6 +42,10 @@ typedef struct {
  * with PIL's cmyk2rgb, EXIF orientation ignored. Errors: LV_ERR_IO, LV_ERR_UNSUPPORTED
  * (other formats), LV_ERR_IMAGE (corrupt or truncated), LV_ERR_LIMIT (dimensions). */
 lv_status lv_image_load(lv_image *img, const char *path);
+/* The bytes of an image file, unchecked (lv_image_load = this + lv_image_decode): *data is
+ * malloc'd, free() it. LV_ERR_IO (missing, not a regular file, read error), LV_ERR_LIMIT
+ * (over LV_IMAGE_MAX_BYTES), LV_ERR_NOMEM. */
+lv_status lv_image_read_file(const char *path, unsigned char **data, size_t *size);
 /* Same from memory; name is used in error messages only. data is borrowed for the call. */
 lv_status lv_image_decode(lv_image *img, const void *data, size_t size, const char *name);
 /* Same from base64 text (RFC 4648 standard alphabet, '=' padding optional, whitespace
