@@ -26,25 +26,97 @@
 #define LV_SOURCE_MODELS_DIR "samples/models"
 #endif
 
+/* One image's merged rows, kept for the next requests about the same image. The key is the
+ * image as the caller gave it: the encoded file bytes (ask, ask_memory) or the RGB pixels
+ * (ask_rgb); a hit compares the whole key, so reuse is exact, never a hash collision. */
+typedef struct {
+    uint64_t hash;             /* FNV-1a of kind, size and key bytes: a cheap first test */
+    int kind;                  /* 0 encoded file bytes, 1 RGB pixels */
+    unsigned char *key;        /* owned copy of the bytes */
+    size_t key_len;
+    int width, height;         /* decoded size */
+    lv_image_stages st;        /* geom, D, embeds and stage times; views/vision/projected freed */
+    size_t bytes;              /* key + embeds: what the entry costs */
+    uint64_t used;             /* LRU clock */
+} lv_image_entry;
+
+#define LV_IMAGE_CACHE_MAX 64   /* entries, whatever the byte budget */
+
 struct lv_model {
     char *path;
     lv_llada_dir dir;          /* config, weights, tokenizer, special ids, LM */
     lv_image_encoder *ie;      /* NULL for a text-only model; borrows dir.cfg and dir.w */
-    /* the last image's stages, reused while the next request brings the same pixels
-     * (questions about one image: decode is the caller's, views + tower + projector + merge
-     * run once; exact, the encoder being deterministic) */
-    lv_image_stages last;
-    uint64_t last_hash;
-    int last_w, last_h;
+    /* image stages by content: questions about one image decode and encode it once (exact:
+     * decoding and the encoder are deterministic). LRU within image_cache_bytes. */
+    lv_image_entry cache[LV_IMAGE_CACHE_MAX];
+    int n_cache;
+    size_t cache_bytes, cache_budget;
+    uint64_t clock;
+    long n_encoded, n_reused;
 };
 
-/* FNV-1a over the RGB bytes: which image the cached stages belong to (with its size). */
-static uint64_t lv_image_hash(const lv_image *img)
+static uint64_t lv_key_hash(int kind, const void *key, size_t n, int w, int h)
 {
-    uint64_t h = 1469598103934665603ull;
-    size_t n = (size_t)img->width * (size_t)img->height * 3;
-    for (size_t i = 0; i < n; i++) h = (h ^ img->rgb[i]) * 1099511628211ull;
-    return h;
+    uint64_t x = 1469598103934665603ull;
+    const unsigned char *p = key;
+    const int64_t head[4] = {kind, (int64_t)n, w, h};
+    const unsigned char *hp = (const unsigned char *)head;
+    for (size_t i = 0; i < sizeof head; i++) x = (x ^ hp[i]) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) x = (x ^ p[i]) * 1099511628211ull;
+    return x;
+}
+
+static lv_image_entry *lv_cache_find(lv_model *m, int kind, const void *key, size_t n, uint64_t hash)
+{
+    for (int i = 0; i < m->n_cache; i++) {
+        lv_image_entry *e = &m->cache[i];
+        if (e->hash == hash && e->kind == kind && e->key_len == n && !memcmp(e->key, key, n)) {
+            e->used = ++m->clock;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static void lv_cache_drop(lv_model *m, int i)
+{
+    lv_image_entry *e = &m->cache[i];
+    m->cache_bytes -= e->bytes;
+    free(e->key);
+    lv_image_stages_free(&e->st);
+    m->cache[i] = m->cache[--m->n_cache];
+    memset(&m->cache[m->n_cache], 0, sizeof m->cache[0]);
+}
+
+/* Takes st (its embeds) into a new entry, evicting the least recently used ones until it fits;
+ * the newest entry is always kept, so the current request can borrow it. NULL when out of
+ * memory (st is then freed). */
+static lv_image_entry *lv_cache_put(lv_model *m, int kind, const void *key, size_t n, uint64_t hash,
+                                    int w, int h, lv_image_stages *st)
+{
+    free(st->views);
+    free(st->vision);
+    free(st->projected);
+    st->views = st->vision = st->projected = NULL;
+    size_t bytes = n + (size_t)st->geom.n_tokens * (size_t)st->D * sizeof(float);
+    while (m->n_cache && (m->n_cache == LV_IMAGE_CACHE_MAX || m->cache_bytes + bytes > m->cache_budget)) {
+        int lru = 0;
+        for (int i = 1; i < m->n_cache; i++)
+            if (m->cache[i].used < m->cache[lru].used) lru = i;
+        lv_cache_drop(m, lru);
+    }
+    unsigned char *copy = malloc(n ? n : 1);
+    if (!copy) {
+        lv_image_stages_free(st);
+        return NULL;
+    }
+    memcpy(copy, key, n);
+    lv_image_entry *e = &m->cache[m->n_cache++];
+    *e = (lv_image_entry){.hash = hash, .kind = kind, .key = copy, .key_len = n, .width = w,
+                          .height = h, .st = *st, .bytes = bytes, .used = ++m->clock};
+    memset(st, 0, sizeof *st);
+    m->cache_bytes += bytes;
+    return e;
 }
 
 static double lv_now(void)
@@ -56,7 +128,7 @@ static double lv_now(void)
 
 lv_model_params lv_model_default_params(void)
 {
-    return (lv_model_params){.threads = -1};
+    return (lv_model_params){.threads = -1, .image_cache_mb = LV_IMAGE_CACHE_MB};
 }
 
 lv_sampler_params lv_sampler_default_params(void)
@@ -123,7 +195,7 @@ void lv_model_free(lv_model *m)
 {
     if (!m) return;
     lv_image_encoder_free(m->ie);
-    lv_image_stages_free(&m->last);
+    while (m->n_cache) lv_cache_drop(m, m->n_cache - 1);
     lv_llada_dir_free(&m->dir);
     free(m->path);
     free(m);
@@ -139,11 +211,13 @@ lv_status lv_model_load(lv_model **out, const char *dir, const lv_model_params *
         dir = found;
     }
     if (mp.threads >= 0) lv_threads_set(mp.threads);
+    if (mp.image_cache_mb < 0) return lv_fail(LV_ERR_ARG, "image cache of %ld MiB", mp.image_cache_mb);
     lv_model *m = calloc(1, sizeof *m);
     if (!m || !(m->path = strdup(dir))) {
         free(m);
         return lv_fail(LV_ERR_NOMEM, "%s: model handle", dir);
     }
+    m->cache_budget = (size_t)mp.image_cache_mb << 20;
     lv_status s = lv_llada_dir_open(&m->dir, dir);
     if (s == LV_OK && m->dir.cfg.has_vision) s = lv_image_encoder_load(&m->ie, &m->dir.cfg, m->dir.w);
     if (s != LV_OK) {
@@ -162,6 +236,12 @@ int lv_model_has_vision(const lv_model *m)
 const char *lv_model_path(const lv_model *m)
 {
     return m->path;
+}
+
+void lv_model_image_counts(const lv_model *m, long *encoded, long *reused)
+{
+    if (encoded) *encoded = m->n_encoded;
+    if (reused) *reused = m->n_reused;
 }
 
 void lv_result_free(lv_result *r)
@@ -196,46 +276,70 @@ lv_status lv_sampler_apply(const lv_sampler_params *sp, const lv_llada_tokens *t
     return lv_diffusion_validate(p);
 }
 
-/* The request after decoding: t0 = start of the call, r->t_decode already set. */
-static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *question,
+/* The image stages for a request: from the cache when the same bytes (kind 0: the encoded
+ * file, decoded here; kind 1: RGB pixels of img) came before, else decoded, encoded and
+ * cached. *out points into the cache, valid until the next lv_model_image call. */
+static lv_status lv_model_image(lv_model *m, int kind, const void *key, size_t n, const char *name,
+                                const lv_image *rgb, lv_result *r, const lv_image_stages **out)
+{
+    int w = rgb ? rgb->width : 0, h = rgb ? rgb->height : 0;
+    uint64_t hash = lv_key_hash(kind, key, n, w, h);
+    lv_image_entry *e = lv_cache_find(m, kind, key, n, hash);
+    if (e) {
+        m->n_reused++;
+        r->image_reused = 1;
+    } else {
+        lv_image decoded = {0};
+        const lv_image *img = rgb;
+        if (kind == 0) {
+            double t = lv_now();
+            LV_TRY(lv_image_decode(&decoded, key, n, name));
+            img = &decoded;
+            r->t_decode += lv_now() - t;
+        }
+        lv_image_stages st = {0};
+        lv_status s = lv_image_encoder_run(m->ie, img, &st);
+        if (s == LV_OK && !(e = lv_cache_put(m, kind, key, n, hash, img->width, img->height, &st)))
+            s = lv_fail(LV_ERR_NOMEM, "%s: image cache entry", name);
+        lv_image_free(&decoded);
+        if (s != LV_OK) {
+            lv_image_stages_free(&st);
+            return s;
+        }
+        m->n_encoded++;
+        r->t_preprocess = e->st.t_preprocess;
+        r->t_vision = e->st.t_vision;
+        r->t_projector = e->st.t_projector;
+        r->t_merge = e->st.t_merge;
+    }
+    r->image_width = e->width;
+    r->image_height = e->height;
+    r->n_views = e->st.geom.n_views;
+    r->n_image_tokens = e->st.geom.n_tokens;
+    *out = &e->st;
+    return LV_OK;
+}
+
+/* The request once its image rows are known (st NULL: text only); t0 = start of the call. */
+static lv_status lv_model_run(lv_model *m, const lv_image_stages *st, const char *question,
                               const lv_sampler_params *sp, lv_result *r, double t0)
 {
     lv_sampler_params def = lv_sampler_default_params();
     lv_diffusion_params p;
     LV_TRY(lv_sampler_apply(sp ? sp : &def, &m->dir.ids, &p));
     if (!question) return lv_fail(LV_ERR_ARG, "ask: no question");
-    lv_gen_image gi = {0};   /* borrows m->last.embeds for lv_gen_prompt */
+    lv_gen_image gi = {0};   /* borrows st->embeds for lv_gen_prompt */
     int32_t *ids = NULL, *out = NULL;
     float *pe = NULL;
     int n_ids = 0, n_rows = 0;
-    lv_status s = LV_OK;
-    if (img) {
-        const lv_image_stages *st = &m->last;
-        uint64_t hash = lv_image_hash(img);
-        if (!st->embeds || hash != m->last_hash || img->width != m->last_w || img->height != m->last_h) {
-            lv_image_stages_free(&m->last);
-            s = lv_image_encoder_run(m->ie, img, &m->last);
-            if (s != LV_OK) lv_image_stages_free(&m->last);
-            m->last_hash = hash;
-            m->last_w = img->width;
-            m->last_h = img->height;
-            r->t_preprocess = st->t_preprocess;
-            r->t_vision = st->t_vision;
-            r->t_projector = st->t_projector;
-            r->t_merge = st->t_merge;
-        }
+    if (st) {
         gi.g = st->geom;
         gi.D = st->D;
         gi.image_embeds = st->embeds;
-        r->image_width = img->width;
-        r->image_height = img->height;
-        r->n_views = st->geom.n_views;
-        r->n_image_tokens = st->geom.n_tokens;
     }
     double t = lv_now();
-    if (s == LV_OK)
-        s = lv_gen_prompt(&m->dir, question, 0, img ? &gi : NULL, p.gen_length + p.n_suffix, &ids,
-                          &n_ids, &pe, &n_rows);
+    lv_status s = lv_gen_prompt(&m->dir, question, 0, st ? &gi : NULL, p.gen_length + p.n_suffix, &ids, &n_ids,
+                      &pe, &n_rows);
     r->t_embed = lv_now() - t;
     if (s == LV_OK && !(out = malloc((size_t)(p.gen_length + p.n_suffix) * sizeof *out)))
         s = lv_fail(LV_ERR_NOMEM, "ask: response of %d tokens", p.gen_length);
@@ -253,7 +357,7 @@ static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *ques
         memmove(r->answer, r->answer + a, b - a);
         r->answer[b - a] = 0;
         r->answer_len = b - a;
-        r->n_text_tokens = n_ids - (img ? 1 : 0);
+        r->n_text_tokens = n_ids - (st ? 1 : 0);
         r->n_prompt_rows = n_rows;
         r->n_response_tokens = dr.n_ids;
         r->n_passes = dr.n_passes;
@@ -266,11 +370,15 @@ static lv_status lv_model_run(lv_model *m, const lv_image *img, const char *ques
     return s;
 }
 
-static lv_status lv_model_begin(lv_model *m, int has_image, const char *name, lv_result *r)
+/* Checks before any work, so a bad request costs no image decode or encode. */
+static lv_status lv_model_begin(lv_model *m, int has_image, const char *name,
+                                const lv_sampler_params *sp, lv_result *r)
 {
     memset(r, 0, sizeof *r);
     if (has_image && !m->ie) return lv_model_no_vision(m, name);
-    return LV_OK;
+    lv_sampler_params def = lv_sampler_default_params();
+    lv_diffusion_params p;
+    return lv_sampler_apply(sp ? sp : &def, &m->dir.ids, &p);
 }
 
 static lv_status lv_model_finish(lv_status s, lv_result *r)
@@ -283,20 +391,25 @@ lv_status lv_model_ask_rgb(lv_model *m, const lv_image *img, const char *questio
                            const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, img != NULL, "image", r));
-    return lv_model_finish(lv_model_run(m, img, question, sp, r, t0), r);
+    LV_TRY(lv_model_begin(m, img != NULL, "image", sp, r));
+    const lv_image_stages *st = NULL;
+    lv_status s = LV_OK;
+    if (img) {
+        size_t n = (size_t)img->width * (size_t)img->height * 3;
+        s = lv_model_image(m, 1, img->rgb, n, "image", img, r, &st);
+    }
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
+    return lv_model_finish(s, r);
 }
 
 lv_status lv_model_ask_memory(lv_model *m, const void *data, size_t size, const char *name,
                               const char *question, const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, 1, name, r));
-    lv_image img = {0};
-    lv_status s = lv_image_decode(&img, data, size, name);
-    r->t_decode = lv_now() - t0;
-    if (s == LV_OK) s = lv_model_run(m, &img, question, sp, r, t0);
-    lv_image_free(&img);
+    LV_TRY(lv_model_begin(m, 1, name, sp, r));
+    const lv_image_stages *st = NULL;
+    lv_status s = lv_model_image(m, 0, data, size, name, NULL, r, &st);
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
     return lv_model_finish(s, r);
 }
 
@@ -304,11 +417,17 @@ lv_status lv_model_ask(lv_model *m, const char *image_path, const char *question
                        const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, image_path != NULL, image_path, r));
-    lv_image img = {0};
-    lv_status s = image_path ? lv_image_load(&img, image_path) : LV_OK;
-    r->t_decode = lv_now() - t0;
-    if (s == LV_OK) s = lv_model_run(m, image_path ? &img : NULL, question, sp, r, t0);
-    lv_image_free(&img);
+    LV_TRY(lv_model_begin(m, image_path != NULL, image_path, sp, r));
+    unsigned char *data = NULL;
+    size_t n = 0;
+    const lv_image_stages *st = NULL;
+    lv_status s = LV_OK;
+    if (image_path) {
+        s = lv_image_read_file(image_path, &data, &n);
+        r->t_decode = lv_now() - t0;   /* reading; decoding adds to it on a cache miss */
+        if (s == LV_OK) s = lv_model_image(m, 0, data, n, image_path, NULL, r, &st);
+    }
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
+    free(data);
     return lv_model_finish(s, r);
 }

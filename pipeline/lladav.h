@@ -19,8 +19,9 @@
  *   prompt rows --LLaDA-V sampler (generate_with_embeds: bans, <|eot_id|> stop)--> response ids
  *   --decode (special tokens skipped), whitespace trimmed--> answer
  *
- * A model answers one request at a time (the forward scratch is shared): use one lv_model per
- * thread. Errors: every call returns an lv_status and records lv_last_error() (status.h).
+ * Images are cached by content (lladav.h lv_model_params.image_cache_mb): twenty questions
+ * about four images decode and encode four images. A model answers one request at a time (the
+ * forward scratch and the image cache are shared): use one lv_model per thread. Errors: every call returns an lv_status and records lv_last_error() (status.h).
  */
 #ifndef LV_LLADAV_H
 #define LV_LLADAV_H
@@ -37,7 +38,12 @@ typedef struct lv_model lv_model;   /* opaque: weights (mmap), tokenizer, vision
 typedef struct {
     int threads;   /* threads for OpenMP and OpenBLAS: > 0 sets them, 0 = physical cores,
                       < 0 leaves the process setting alone (default -1) */
+    long image_cache_mb;   /* image rows kept by content for later questions about the same
+                              image, least recently used dropped first (default
+                              LV_IMAGE_CACHE_MB; 0 keeps only the latest image) */
 } lv_model_params;
+
+#define LV_IMAGE_CACHE_MB 1024L   /* ~9 real LLaDA-V anyres images of 729 x 5 rows x 4096 */
 
 lv_model_params lv_model_default_params(void);
 
@@ -57,6 +63,8 @@ lv_status lv_model_load(lv_model **out, const char *dir, const lv_model_params *
 void      lv_model_free(lv_model *m);                  /* NULL-safe */
 int       lv_model_has_vision(const lv_model *m);      /* 0 for a text-only LLaDA */
 const char *lv_model_path(const lv_model *m);          /* the directory it was loaded from */
+/* Images this model has decoded + encoded, and requests that reused a cached image. */
+void      lv_model_image_counts(const lv_model *m, long *encoded, long *reused);
 
 /* Sampler settings of one request (diffusion.h has the full parameter set). */
 typedef struct {
@@ -92,8 +100,9 @@ typedef struct {
     int stopped;              /* 1 when <|eot_id|> ended the response */
     int image_width, image_height, n_views;   /* 0 without an image */
     double t_decode;          /* file / bytes -> RGB */
+    int image_reused;         /* 1 when the image rows came from the model's image cache */
     double t_preprocess, t_vision, t_projector, t_merge;   /* image stages (merge.h); 0 when
-                              the model reused them: same pixels as its previous request */
+                              reused (the same file bytes / pixels asked about before) */
     double t_embed;           /* prompt template + tokenization + embedding + splice */
     double t_sampling;        /* the diffusion sampler (every forward pass) */
     double t_total;           /* the whole call */

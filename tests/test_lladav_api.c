@@ -105,6 +105,16 @@ START_TEST(test_ask_image_variants)
     ck_assert_int_eq(lv_model_ask_rgb(m, &img, c.prompt, &c.sp, &r3), LV_OK);
     ta_same(&r, &r3);
     ck_assert(r3.t_decode == 0);
+    /* the image cache: the same file bytes are reused (no stage time), pixels are their own key */
+    ck_assert_int_eq(r.image_reused, 0);
+    ck_assert_int_eq(r2.image_reused, 1);
+    ck_assert(r2.t_vision == 0 && r2.t_preprocess == 0);
+    ck_assert_int_eq(r2.image_width, 56);
+    ck_assert_int_eq(r3.image_reused, 0);
+    long enc = -1, reu = -1;
+    lv_model_image_counts(m, &enc, &reu);
+    ck_assert_int_eq(enc, 2);
+    ck_assert_int_eq(reu, 1);
 
     /* a corrupt in-memory image names itself */
     lv_result bad = {0};
@@ -120,6 +130,48 @@ START_TEST(test_ask_image_variants)
     ck_assert_ptr_null(r.answer);
     lv_result_free(NULL);
     lv_model_free(m);
+    cJSON_Delete(c.root);
+}
+END_TEST
+
+/* Three images asked A B C A B C: a cache that holds them encodes each once; a budget of 0
+ * keeps only the latest image, so every request encodes; the answers are the same. */
+START_TEST(test_image_cache)
+{
+    ta_case c;
+    ta_case_load(&c, "img_square_png");
+    const char *names[3] = {"tests/fixtures/images/square_56.png", "tests/fixtures/images/wide_150x60.png",
+                            "tests/fixtures/images/tall_50x130.jpg"};
+    char *answers[2][6];
+    for (int budget = 0; budget < 2; budget++) {
+        lv_model *m = NULL;
+        lv_model_params mp = lv_model_default_params();
+        mp.threads = 1;
+        mp.image_cache_mb = budget ? 64 : 0;
+        ck_assert_msg(lv_model_load(&m, lv_test_path(c.model), &mp) == LV_OK, "%s", lv_last_error());
+        for (int k = 0; k < 6; k++) {
+            lv_result r = {0};
+            ck_assert_msg(lv_model_ask(m, lv_test_path(names[k % 3]), c.prompt, &c.sp, &r) == LV_OK, "%s", lv_last_error());
+            ck_assert_int_eq(r.image_reused, budget && k >= 3);
+            answers[budget][k] = strdup(r.answer);
+            lv_result_free(&r);
+        }
+        long enc = -1, reu = -1;
+        lv_model_image_counts(m, &enc, &reu);
+        ck_assert_int_eq(enc, budget ? 3 : 6);
+        ck_assert_int_eq(reu, budget ? 3 : 0);
+        lv_model_free(m);
+    }
+    for (int k = 0; k < 6; k++) {
+        ck_assert_str_eq(answers[0][k], answers[1][k]);
+        free(answers[0][k]);
+        free(answers[1][k]);
+    }
+    lv_model_params bad = lv_model_default_params();
+    bad.image_cache_mb = -1;
+    lv_model *m = NULL;
+    ck_assert_int_eq(lv_model_load(&m, lv_test_path(c.model), &bad), LV_ERR_ARG);
+    ck_assert_ptr_null(m);
     cJSON_Delete(c.root);
 }
 END_TEST
@@ -178,6 +230,7 @@ int main(void)
     TCase *tc = tcase_create("api");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ask_image_variants);
+    tcase_add_test(tc, test_image_cache);
     tcase_add_test(tc, test_ask_text_only);
     tcase_add_test(tc, test_find_env);
     suite_add_tcase(s, tc);
