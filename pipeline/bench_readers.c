@@ -70,7 +70,7 @@ lv_bench_gen lv_bench_default_gen(lv_qtype t)
 
 lv_bench_params lv_bench_default_params(void)
 {
-    lv_bench_params p = {NULL, NULL, NULL, NULL, 0};
+    lv_bench_params p = {NULL, NULL, NULL, NULL, 0, 0};
     return p;
 }
 
@@ -198,7 +198,10 @@ static void rd_sample_error(lv_bench *b, lv_sample *s, const char *file, const c
     va_end(ap);
     if (s->error) return;
     s->error = s->line ? lv_strfmt("%s:%d: %s", file, s->line, why) : lv_strfmt("%s: %s", file, why);
-    if (!s->id) s->id = lv_strfmt("line:%d", s->line);
+    if (!s->id) {
+        s->id = lv_strfmt("line:%d", s->line);
+        s->id_missing = 1;
+    }
     b->n_errors++;
 }
 
@@ -244,6 +247,11 @@ static char *rd_json_text(const cJSON *v)
     return NULL;
 }
 
+char *lv_bench_id_text(const cJSON *v)
+{
+    return rd_json_text(v);
+}
+
 static const cJSON *rd_get(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -259,6 +267,7 @@ typedef struct {
     const char *category;   /* forced category (POPE split), or NULL */
     const char *id_prefix;  /* "random/" for POPE files read together, or NULL */
     int         force_type; /* -1 or an lv_qtype */
+    int         any_path;   /* absolute and ".." image paths allowed (lv_bench_params) */
 } rd_line_ctx;
 
 #define RD_OOM(b, s, f) rd_sample_error(b, s, f, "out of memory")
@@ -272,6 +281,7 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
     char *id = v ? rd_json_text(v) : NULL;
     if (!id || !*id) { free(id); rd_sample_error(b, s, f, "missing or empty \"id\" (or \"question_id\")"); return; }
     s->id = c->id_prefix ? lv_strfmt("%s%s", c->id_prefix, id) : rd_strdup(id);
+    s->id_is_number = cJSON_IsNumber(v);
     free(id);
     if (!s->id) { RD_OOM(b, s, f); return; }
     if ((v = rd_get(o, "question", "text"))) {
@@ -301,12 +311,15 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
         if (!list) continue;
         for (e = pass == 0 ? list : list->child; e; e = pass == 0 ? NULL : e->next) {
             if (!cJSON_IsString(e)) { rd_sample_error(b, s, f, "id %s: an image path is not a string", s->id); return; }
-            if (!lv_bench_path_ok(e->valuestring)) {
-                rd_sample_error(b, s, f, "id %s: image path '%s' must be relative and stay inside the benchmark folder",
+            if (c->any_path ? !e->valuestring[0] : !lv_bench_path_ok(e->valuestring)) {
+                rd_sample_error(b, s, f, c->any_path ? "id %s: empty image path%s"
+                                : "id %s: image path '%s' must be relative and stay inside the benchmark folder",
                                 s->id, e->valuestring);
                 return;
             }
-            if (!rd_push_image(s, c->img_root, e->valuestring)) { RD_OOM(b, s, f); return; }
+            int pushed = c->any_path && e->valuestring[0] == '/' ? rd_push(&s->images, &s->n_images, e->valuestring, strlen(e->valuestring))
+                                                                 : rd_push_image(s, c->img_root, e->valuestring);
+            if (!pushed) { RD_OOM(b, s, f); return; }
         }
     }
     /* golds */
@@ -359,6 +372,26 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
     if ((v = rd_get(o, "meta", NULL))) {
         if (!cJSON_IsObject(v)) { rd_sample_error(b, s, f, "id %s: \"meta\" is not an object", s->id); return; }
         s->meta = cJSON_PrintUnformatted(v);
+    }
+    static const char *const skeys[LV_BENCH_N_SAMPLER_KEYS] = LV_BENCH_SAMPLER_KEYS;
+    cJSON *so = NULL;
+    for (int k = 0; k < LV_BENCH_N_SAMPLER_KEYS; k++) {
+        if (!(v = rd_get(o, skeys[k], NULL))) continue;
+        if (!cJSON_IsNumber(v) && !cJSON_IsString(v)) {
+            cJSON_Delete(so);
+            rd_sample_error(b, s, f, "id %s: \"%s\" is neither a number nor a string", s->id, skeys[k]);
+            return;
+        }
+        if ((!so && !(so = cJSON_CreateObject())) || !cJSON_AddItemToObject(so, skeys[k], cJSON_Duplicate(v, 1))) {
+            cJSON_Delete(so);
+            RD_OOM(b, s, f);
+            return;
+        }
+    }
+    if (so) {
+        s->sampler = cJSON_PrintUnformatted(so);
+        cJSON_Delete(so);
+        if (!s->sampler) { RD_OOM(b, s, f); return; }
     }
     /* consistency */
     if (!s->question && !s->prompt && s->type != LV_QTYPE_CAPTION) {
@@ -513,7 +546,7 @@ static lv_status rd_native(lv_bench *b, const char *path, const lv_bench_params 
     size_t n;
     lv_status st = lv_file_read(qpath, &buf, &n);
     if (st == LV_OK) {
-        rd_line_ctx c = {qpath, b->root, NULL, NULL, -1};
+        rd_line_ctx c = {qpath, b->root, NULL, NULL, -1, p->any_path};
         st = rd_jsonl(b, buf, n, &c, max_line);
         free(buf);
     }
@@ -566,7 +599,7 @@ static lv_status rd_pope_file(lv_bench *b, const char *file, int prefix_ids, siz
     size_t n;
     lv_status st = split && prefix ? lv_file_read(file, &buf, &n) : lv_fail(LV_ERR_NOMEM, "%s: out of memory", file);
     if (st == LV_OK) {
-        rd_line_ctx c = {file, b->root, split, prefix_ids ? prefix : NULL, LV_QTYPE_YESNO};
+        rd_line_ctx c = {file, b->root, split, prefix_ids ? prefix : NULL, LV_QTYPE_YESNO, 0};
         st = rd_jsonl(b, buf, n, &c, max_line);
         free(buf);
     }
@@ -1552,6 +1585,7 @@ void lv_bench_free(lv_bench *b)
         rd_free_strs(s->golds, s->n_golds);
         rd_free_strs(s->choices, s->n_choices);
         free(s->meta);
+        free(s->sampler);
         free(s->output);
     }
     free(b->samples);

@@ -30,6 +30,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "core.h"
 #include "metrics.h"
 
@@ -62,6 +64,10 @@ typedef struct {
     char         **choices;       /* [n_choices] mc options, rendered "A. ..." in order */
     int            n_choices;
     char          *meta;          /* serialized JSON object copied into predictions, or NULL */
+    char          *sampler;       /* serialized JSON object of the line's sampler overrides
+                                     (LV_BENCH_SAMPLER_KEYS), or NULL; `vqa` applies them */
+    int            id_is_number;  /* the id was a JSON number (echoed as one by `vqa`) */
+    int            id_missing;    /* an error record whose line had no id: id is "line:N" */
     char          *output;        /* a response the file already holds (MME eval_tool txt) */
 } lv_sample;
 
@@ -79,7 +85,15 @@ typedef struct {
     const char *annotations;  /* VQAv2 annotation json (default: a sibling *annotations*.json) */
     const char *split;        /* Karpathy / ScienceQA split to read (default "test") */
     size_t      max_line;     /* 0 = LV_BENCH_MAX_LINE */
+    int         any_path;     /* native/LLaVA jsonl: also absolute image paths and ".." (a
+                                 user's own request list, `vqa`), not only paths inside */
 } lv_bench_params;
+
+/* Per-line sampler settings a questions line may carry (native format, read into
+ * lv_sample.sampler): the names of the `generate` flags with '_' for '-'. */
+#define LV_BENCH_SAMPLER_KEYS {"gen_length", "steps", "block_length", "temperature", "cfg", "remasking", \
+                               "seed", "mode", "cache", "dllm_cache", "cache_refresh", "threshold", "factor"}
+#define LV_BENCH_N_SAMPLER_KEYS 13
 
 typedef struct {
     char        *name, *format, *path, *root;  /* root: folder that image paths are under */
@@ -120,6 +134,9 @@ int         lv_metric_parse(const char *s);   /* -1 if unknown */
 
 /* 1 if rel is a safe relative path: not empty, not absolute, no ".." component, no NUL. */
 int         lv_bench_path_ok(const char *rel);
+/* A JSON id (string, or number printed as an integer when it is one) as text; malloc'd, NULL
+ * for other types. The readers key samples by it; `vqa` keys its output records by it. */
+char       *lv_bench_id_text(const cJSON *v);
 /* Base64 (standard alphabet, blanks ignored, padding optional) -> malloc'd bytes. */
 lv_status   lv_base64_decode(const char *s, size_t n, unsigned char **out, size_t *out_n);
 

@@ -179,15 +179,10 @@ lv_status lv_preds_add(lv_preds *p, const char *id, const char *output, const ch
     return LV_OK;
 }
 
+/* A prediction's id as the readers key samples (a bool is no id here). */
 static char *rp_json_id(const cJSON *v)
 {
-    if (cJSON_IsString(v)) return rp_strdup(v->valuestring);
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == (double)(long long)d && fabs(d) < 1e15) return lv_strfmt("%lld", (long long)d);
-        return lv_strfmt("%.17g", d);
-    }
-    return NULL;
+    return cJSON_IsBool(v) ? NULL : lv_bench_id_text(v);
 }
 
 lv_status lv_preds_load(lv_preds *p, const char *path)
