@@ -43,5 +43,6 @@ lv_status lv_cmd_caption(int argc, char **argv);
 lv_status lv_cmd_ask(int argc, char **argv);
 lv_status lv_cmd_eval(int argc, char **argv);
 lv_status lv_cmd_bench(int argc, char **argv);
+lv_status lv_cmd_vqa(int argc, char **argv);
 
 #endif

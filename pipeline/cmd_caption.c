@@ -68,19 +68,20 @@ static char *lv_cap_json_string(const char *s, size_t len)
     return out;
 }
 
-static cJSON *lv_cap_json(const lv_model *m, const char *image, const char *question,
-                          const lv_result *r)
+cJSON *lv_answer_json(const lv_model *m, const char *image, const char *question, const lv_result *r)
 {
     cJSON *o = cJSON_CreateObject(), *tok = cJSON_CreateObject(), *t = cJSON_CreateObject();
     char *answer = lv_cap_json_string(r->answer, r->answer_len);
     cJSON_AddStringToObject(o, "model", lv_model_path(m));
-    cJSON_AddStringToObject(o, "image", image);
+    if (image) cJSON_AddStringToObject(o, "image", image);
+    else cJSON_AddNullToObject(o, "image");
     cJSON_AddStringToObject(o, "question", question);
     cJSON_AddRawToObject(o, "answer", answer ? answer : "null");
     free(answer);
     cJSON_AddNumberToObject(o, "image_width", r->image_width);
     cJSON_AddNumberToObject(o, "image_height", r->image_height);
     cJSON_AddNumberToObject(o, "views", r->n_views);
+    if (image) cJSON_AddBoolToObject(o, "image_reused", r->image_reused);
     cJSON_AddNumberToObject(tok, "prompt_text", r->n_text_tokens);
     cJSON_AddNumberToObject(tok, "image", r->n_image_tokens);
     cJSON_AddNumberToObject(tok, "prompt_rows", r->n_prompt_rows);
@@ -167,7 +168,7 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
             fprintf(stderr, "%s%s: %d passes, %d tokens, prompt %d rows (%d image), %.2fs\n",
                     g.tty ? "\n" : "", pos[i], r.n_passes, r.n_response_tokens, r.n_prompt_rows, r.n_image_tokens, r.t_total);
         if (s == LV_OK && json) {
-            cJSON *obj = lv_cap_json(m, pos[i], question, &r);
+            cJSON *obj = lv_answer_json(m, pos[i], question, &r);
             char *txt = obj ? cJSON_PrintUnformatted(obj) : NULL;
             if (txt) puts(txt);
             else s = lv_fail(LV_ERR_NOMEM, "%s: JSON output", pos[i]);

@@ -3,6 +3,8 @@
 #ifndef LV_CMD_GENERATE_H
 #define LV_CMD_GENERATE_H
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "language.h"
 #include "lladav.h"
@@ -52,5 +54,11 @@ void      lv_gen_image_free(lv_gen_image *im);   /* NULL-safe */
  * *n_rows + n_tail rows. *ids, *pe: returned, free(); *pe is [*n_rows, D]. */
 lv_status lv_gen_prompt(lv_llada_dir *d, const char *text, int raw, const lv_gen_image *im,
                         int n_tail, int32_t **ids, int *n_ids, float **pe, int *n_rows);
+
+/* One answer as the JSON object of `ask --json` and `vqa` (cmd_caption.c): model, image (NULL:
+ * null), question, answer (may hold any byte, escaped), image size, views, image_reused,
+ * tokens{prompt_text, image, prompt_rows, response, forward_passes, stopped} and
+ * seconds{decode, preprocess, vision, projector, merge, prompt_embed, sampling, total}. */
+cJSON *lv_answer_json(const lv_model *m, const char *image, const char *question, const lv_result *r);
 
 #endif

@@ -25,6 +25,7 @@ static const struct {
     {"info",  lv_cmd_info,  "describe a model directory: dimensions, dtypes, parameters, memory"},
     {"synth", lv_cmd_synth, "write a random-weight checkpoint in the real Hugging Face layout"},
     {"tokenize", lv_cmd_tokenize, "encode or decode text with a tokenizer.json, line by line (interfaces.md 3)"},
+    {"vqa",   lv_cmd_vqa,   "answer a JSONL file of questions about images into a JSONL file; resumable"},
     {"eval",  lv_cmd_eval,  "run a model over a benchmark and score it; --rescore a run, --merge shards"},
     {"generate", lv_cmd_generate, "answer a text prompt with the masked-diffusion sampler"},
     {"dump",  lv_cmd_dump,  "write the stage tensors of one request for parity checks (interfaces.md 2)"},

@@ -35,3 +35,18 @@ finish() {
   echo "$lv_pass passed, $lv_fail failed"
   [ "$lv_fail" -eq 0 ]
 }
+
+# kill_after_lines FILE N CMD...: run CMD in the background, SIGKILL it as soon as FILE has N
+# lines, wait for it; prints FILE's line count after the kill (or "done" when CMD ended first).
+kill_after_lines() {
+  local file="$1" n="$2"; shift 2
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -f "$file" ] && [ "$(wc -l < "$file")" -ge "$n" ]; then
+      kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; wc -l < "$file"; return 0
+    fi
+    sleep 0.02
+  done
+  wait "$pid" 2>/dev/null; echo done
+}
