@@ -515,6 +515,11 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
         }
     }
     if (tty && !r->quiet && todo) fputc('\n', stderr);
+    if (m && !r->quiet) {   /* images are cached by content: each distinct one decoded + encoded once */
+        long enc = 0, reu = 0;
+        lv_model_image_counts(m, &enc, &reu);
+        fprintf(stderr, "lladav: images: %ld encoded, %ld reused\n", enc, reu);
+    }
     if (f && fclose(f) != 0 && st == LV_OK) st = lv_fail(LV_ERR_IO, "%s: write failed", pp);
     lv_model_free(m);
     free(keep);
