@@ -340,12 +340,12 @@ static lv_status lv_file_open(lv_st_file *f, int file_idx, lv_tensor **ts, int *
     const unsigned char *p = map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | p[i];
-    if (hlen > LV_ST_MAX_HEADER)
-        return lv_fail(LV_ERR_FORMAT, "%s: header length %llu exceeds the %u-byte limit", path,
-                       (unsigned long long)hlen, LV_ST_MAX_HEADER);
-    if (hlen > f->size - 8)
+    if (hlen > f->size - 8)   /* a lying length first: that is a malformed file */
         return lv_fail(LV_ERR_FORMAT, "%s: header length %llu runs past the end of the file "
                        "(%zu bytes)", path, (unsigned long long)hlen, f->size);
+    if (hlen > LV_ST_MAX_HEADER)   /* a header that is really there, but too large to parse */
+        return lv_fail(LV_ERR_LIMIT, "%s: header length %llu exceeds the %u-byte limit", path,
+                       (unsigned long long)hlen, LV_ST_MAX_HEADER);
     if (hlen < 2 || p[8] != '{')
         return lv_fail(LV_ERR_FORMAT, "%s: header is not a JSON object", path);
     const char *hdr = (const char *)p + 8, *end = NULL;

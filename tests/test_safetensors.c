@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "core.h"
@@ -450,7 +451,7 @@ static const struct {
     {"", -2, 0, LV_ERR_FORMAT, "0 bytes, too short", NULL},  /* -2: a 0-byte file */
     {"", -3, 0, LV_ERR_FORMAT, "5 bytes, too short", NULL},  /* -3: a 5-byte file */
     {"{}", 1000, 0, LV_ERR_FORMAT, "header length 1000 runs past the end", NULL},
-    {"{}", 200ll << 20, 0, LV_ERR_FORMAT, "header length 209715200 exceeds", NULL},
+    {"{}", 200ll << 20, 0, LV_ERR_FORMAT, "header length 209715200 runs past the end", NULL},
     {"{\"w\":", -1, 0, LV_ERR_FORMAT, "header is not valid JSON", NULL},
     {"[1, 2]", -1, 0, LV_ERR_FORMAT, "header is not a JSON object", NULL},
     {"{} {}", -1, 0, LV_ERR_FORMAT, "trailing bytes", NULL},
@@ -525,6 +526,24 @@ START_TEST(test_bad_file)
     else write_raw(path, bad_files[_i].header, bad_files[_i].hlen, bad_files[_i].ndata);
     assert_fails(path, bad_files[_i].status, name, bad_files[_i].frag1);
     if (bad_files[_i].frag2) assert_fails(path, bad_files[_i].status, name, bad_files[_i].frag2);
+}
+END_TEST
+
+/* A header that is really there but over the 100 MiB limit: LV_ERR_LIMIT, not a parse. The
+ * file is sparse (8-byte length + 101 MiB of holes), so it costs no disk. */
+START_TEST(test_header_over_limit)
+{
+    const char *path = lv_test_join(lv_test_tmpdir(), "huge_header.safetensors");
+    uint64_t hlen = (uint64_t)LV_ST_MAX_HEADER + 1;
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(hlen >> (8 * i));
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(len8, 1, 8, f), 8);
+    ck_assert_int_eq(ftruncate(fileno(f), (off_t)(8 + hlen)), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    assert_fails(path, LV_ERR_LIMIT, "huge_header.safetensors", "exceeds the");
+    remove(path);
 }
 END_TEST
 
@@ -643,6 +662,7 @@ static Suite *safetensors_suite(void)
     tcase_add_test(tc, test_f16_conversions);
     tcase_add_test(tc, test_dtype_table);
     tcase_add_loop_test(tc, test_bad_file, 0, (int)(sizeof bad_files / sizeof *bad_files));
+    tcase_add_test(tc, test_header_over_limit);
     tcase_add_test(tc, test_bad_paths);
     tcase_add_loop_test(tc, test_bad_index, 0, (int)(sizeof bad_indexes / sizeof *bad_indexes));
     tcase_add_test(tc, test_bad_shard_contents);
