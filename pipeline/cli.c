@@ -19,6 +19,13 @@ static lv_status lv_cli_set(const lv_opt *o, const char *v)
         *(int *)o->dst = (int)x;
         return LV_OK;
     }
+    case LV_OPT_COUNT: {
+        long x = strtol(v, &end, 10);
+        if (errno || end == v || *end || x < 0 || x > 2147483647L)
+            return lv_fail(LV_ERR_ARG, "%s: expected an integer >= 0, got '%s'", o->name, v);
+        *(int *)o->dst = (int)x;
+        return LV_OK;
+    }
     case LV_OPT_U64: {
         if (*v == '-') return lv_fail(LV_ERR_ARG, "%s: expected a non-negative integer, got '%s'", o->name, v);
         unsigned long long x = strtoull(v, &end, 10);

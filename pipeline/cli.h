@@ -8,13 +8,14 @@
 
 #include "core.h"
 
-typedef enum { LV_OPT_STR, LV_OPT_INT, LV_OPT_FLOAT, LV_OPT_U64, LV_OPT_FLAG } lv_opt_type;
+/* LV_OPT_COUNT: an int >= 0 (thread counts: "-t -3" is a mistake, not "physical cores") */
+typedef enum { LV_OPT_STR, LV_OPT_INT, LV_OPT_COUNT, LV_OPT_FLOAT, LV_OPT_U64, LV_OPT_FLAG } lv_opt_type;
 
 typedef struct {
     const char *name;        /* "--model" */
     const char *alias;       /* "-m" or NULL */
     lv_opt_type type;
-    void       *dst;         /* const char **, int *, float *, uint64_t *, int * (flag) */
+    void       *dst;         /* const char **, int * (INT, COUNT), float *, uint64_t *, int * (flag) */
     const char *meta;        /* "DIR" (NULL for flags) */
     const char *help;        /* one line, include the default */
 } lv_opt;

@@ -558,7 +558,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
         {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
         {"--mode", NULL, LV_OPT_STR, &r.mode, "M", "exact, fast or fastest: sampler speed preset, docs/MODES.md (default exact)"},
-        {"--threads", "-t", LV_OPT_INT, &r.threads, "N", "threads (default: physical cores)"},
+        {"--threads", "-t", LV_OPT_COUNT, &r.threads, "N", "threads (default: physical cores)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
         {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
         {"--quiet", "-q", LV_OPT_FLAG, &r.quiet, NULL, "no progress on stderr"},

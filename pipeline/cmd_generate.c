@@ -37,7 +37,7 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--remasking", NULL, LV_OPT_STR, &o->remasking, "S", "low_confidence or random (default low_confidence)"},
         {"--cfg", NULL, LV_OPT_STR, &o->cfg, "S", "classifier-free guidance scale, 0 = off (default 0)"},
         {"--seed", NULL, LV_OPT_U64, &o->seed, "N", "seed of the counter RNG (default 0)"},
-        {"--threads", "-t", LV_OPT_INT, &o->threads, "N", "threads of the compute pool (default: physical cores)"},
+        {"--threads", "-t", LV_OPT_COUNT, &o->threads, "N", "threads of the compute pool (default: physical cores)"},
         {"--mode", NULL, LV_OPT_STR, &o->mode, "M", "exact, fast or fastest: presets of the flags below, docs/MODES.md (default exact)"},
         {"--cache", NULL, LV_OPT_STR, &o->cache, "C", "none, prefix, dual (Fast-dLLM K/V cache) or dllm (dLLM-Cache 25,7,0.25)"},
         {"--dllm-cache", NULL, LV_OPT_STR, &o->dllm_cache, "P,G,R", "dLLM-Cache: prompt / gen refresh intervals, ratio of gen rows updated (e.g. 25,7,0.25)"},

@@ -57,7 +57,7 @@ lv_status lv_cmd_info(int argc, char **argv)
         {"--model", "-m", LV_OPT_STR, &model, "DIR", "model directory (config.json + safetensors)"},
         {"--prompt-len", NULL, LV_OPT_INT, &prompt_len, "N", "prompt length for the memory estimate (default 2048)"},
         {"--gen-length", NULL, LV_OPT_INT, &gen_len, "N", "response length for the memory estimate (default 128)"},
-        {"--threads", "-t", LV_OPT_INT, &threads, "N", "threads assumed by the estimate (default: physical cores)"},
+        {"--threads", "-t", LV_OPT_COUNT, &threads, "N", "threads assumed by the estimate (default: physical cores)"},
     };
     int nopt = (int)(sizeof opts / sizeof opts[0]), npos, help;
     const char *pos[1];
