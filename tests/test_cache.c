@@ -304,9 +304,5 @@ int main(void)
     tcase_add_test(tc, test_image_reuse);
     tcase_add_test(tc, test_presets);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return lv_test_run(s);
 }

@@ -447,9 +447,5 @@ int main(void)
     tcase_add_test(tc, test_ptb_tokenize);
     tcase_add_test(tc, test_helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return lv_test_run(s);
 }

@@ -489,9 +489,5 @@ int main(void)
     tcase_add_test(tc, test_select_and_line);
     tcase_add_test(tc, test_progress);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return lv_test_run(s);
 }

@@ -484,9 +484,5 @@ int main(void)
     tcase_add_test(tc, test_parallel_count);
     tcase_add_test(tc, test_threshold_and_factor_generate);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return lv_test_run(s);
 }

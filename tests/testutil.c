@@ -106,3 +106,12 @@ void lv_test_skip(const char *why)
     fflush(stdout);
     exit(77);
 }
+
+int lv_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -3,6 +3,7 @@
 #ifndef LV_TESTUTIL_H
 #define LV_TESTUTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ char       *lv_test_read_file(const char *path, size_t *n);
  * report to stderr and returns 0. Use as ck_assert(lv_test_close(...)). */
 int         lv_test_close(const char *name, const float *got, const float *want, size_t n,
                           double atol, double rtol);
+/* Run every test of s (CK_NORMAL output), free it; the process exit code: 0 all passed, else 1. */
+int         lv_test_run(Suite *s);
 /* Exit 77 after printing "SKIP: <why>" (ctest counts the test as skipped). */
 void        lv_test_skip(const char *why);
 

@@ -127,8 +127,11 @@ static lv_status open_header(uint64_t hlen, size_t file_size)
 
 static void test_safetensors(void)
 {
-    CHECK(open_header((uint64_t)LV_ST_MAX_HEADER + 1, 0) == LV_ERR_FORMAT, "header %u + 1", LV_ST_MAX_HEADER);
+    /* one byte over, really in the file (sparse): the limit; declared but absent: malformed */
+    CHECK(open_header((uint64_t)LV_ST_MAX_HEADER + 1, 9 + (size_t)LV_ST_MAX_HEADER) == LV_ERR_LIMIT, "header %u + 1", LV_ST_MAX_HEADER);
     CHECK(strstr(lv_last_error(), "exceeds the 104857600-byte limit") != NULL, "header limit named");
+    CHECK(open_header((uint64_t)LV_ST_MAX_HEADER + 1, 0) == LV_ERR_FORMAT, "header %u + 1 past the end", LV_ST_MAX_HEADER);
+    CHECK(strstr(lv_last_error(), "runs past the end") != NULL, "lying header length named");
     CHECK(open_header(UINT64_MAX, 0) == LV_ERR_FORMAT, "header length 2^64 - 1");
     /* a header of exactly LV_ST_MAX_HEADER bytes (sparse zeros after '{') is parsed, and fails
      * as JSON, not on the limit */
