@@ -102,6 +102,17 @@ int lv_cli_threads(int n)
     return lv_threads_get();
 }
 
+lv_status lv_cli_precision(const char *name)
+{
+    int bf16 = name && !strcmp(name, "bf16");
+    if (name && !bf16 && strcmp(name, "f32"))
+        return lv_fail(LV_ERR_ARG, "--precision '%s': expected f32 or bf16", name);
+    if (bf16 && !lv_bf16_gemm_available())
+        return lv_fail(LV_ERR_UNSUPPORTED, "--precision bf16 needs a CPU with AVX512-BF16");
+    lv_precision_set(bf16 ? LV_PRECISION_BF16 : LV_PRECISION_F32);
+    return LV_OK;
+}
+
 /* "16.87 GB", "612.0 KB": decimal units, as file managers and the HF hub show sizes. */
 const char *lv_cli_bytes(char *buf, size_t n, double v)
 {

@@ -32,6 +32,10 @@ void lv_cli_usage(const char *cmd, const char *synopsis, const char *about, cons
 const char *lv_cli_bytes(char *buf, size_t n, double bytes);
 /* Apply --threads (0 = physical cores) and return the count used. */
 int  lv_cli_threads(int n);
+/* Apply --precision: NULL or "f32" (exact, the default), "bf16" (BF16-weight GEMMs with bf16
+ * activations, fp32 accumulation: faster, changes logits; LV_ERR_UNSUPPORTED without
+ * AVX512-BF16). */
+lv_status lv_cli_precision(const char *name);
 
 /* Subcommands: argv[0] is the subcommand name. Return a status; main() prints the error. */
 typedef lv_status (*lv_cmd_fn)(int argc, char **argv);

@@ -499,12 +499,8 @@ lv_status lv_cmd_bench(int argc, char **argv)
         if (*end && *end != ',') return lv_fail(LV_ERR_ARG, "bench: --lengths '%s': not a list", o.lengths);
     }
     int threads = lv_cli_threads(o.threads);
-    int bf16 = o.precision && !strcmp(o.precision, "bf16");
-    if (o.precision && !bf16 && strcmp(o.precision, "f32"))
-        return lv_fail(LV_ERR_ARG, "bench: --precision '%s': expected f32 or bf16", o.precision);
-    if (bf16 && !lv_bf16_gemm_available())
-        return lv_fail(LV_ERR_UNSUPPORTED, "bench: --precision bf16 needs a CPU with AVX512-BF16");
-    lv_precision_set(bf16 ? LV_PRECISION_BF16 : LV_PRECISION_F32);
+    LV_TRY(lv_cli_precision(o.precision));
+    int bf16 = lv_precision_get() == LV_PRECISION_BF16;
 
     char cpu[256], isa[128], commit[64], header[1024];
     lv_bench_cpu(cpu, sizeof cpu);

@@ -157,6 +157,9 @@ static lv_status lv_cap_run(int argc, char **argv, int is_ask)
     lv_model *m = NULL;
     if (s == LV_OK) {
         lv_cli_threads(o.threads);
+        s = lv_cli_precision(o.precision);
+    }
+    if (s == LV_OK) {
         s = lv_model_load(&m, o.model, NULL);
     }
     for (int i = 0; s == LV_OK && i < n_images; i++) {

@@ -64,6 +64,7 @@ lv_status lv_cmd_dump(int argc, char **argv)
     if (!o.model || !o.prompt || !out_path)
         return lv_fail(LV_ERR_ARG, "dump: --model DIR, --prompt TEXT and --out FILE are required");
     lv_cli_threads(o.threads);
+    LV_TRY(lv_cli_precision(o.precision));
 
     lv_llada_dir d;
     lv_diffusion_params p;

@@ -210,6 +210,7 @@ typedef struct {
     float       temperature;                        /* < 0: per type */
     uint64_t    seed;
     const char *mode;                               /* fast-mode preset (docs/MODES.md), NULL = exact */
+    const char *precision;                          /* "bf16" or NULL / "f32" (exact) */
 } ev_run_opts;
 
 static double ev_now(void)
@@ -341,6 +342,7 @@ static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts
     }
     cJSON_AddStringToObject(j, "think_mode", r->think);
     if (r->mode && strcmp(r->mode, "exact")) cJSON_AddStringToObject(j, "mode", r->mode);
+    if (r->precision && strcmp(r->precision, "f32")) cJSON_AddStringToObject(j, "precision", r->precision);
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     x = cJSON_AddObjectToObject(j, "selection");
     cJSON_AddNumberToObject(x, "limit", r->limit);
@@ -542,7 +544,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL};
+    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL, NULL};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
         {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
@@ -558,6 +560,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
         {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
         {"--mode", NULL, LV_OPT_STR, &r.mode, "M", "exact, fast or fastest: sampler speed preset, docs/MODES.md (default exact)"},
+        {"--precision", NULL, LV_OPT_STR, &r.precision, "P", "f32 (exact, default) or bf16: faster BF16-weight GEMMs that change logits (BENCH.md)"},
         {"--threads", "-t", LV_OPT_COUNT, &r.threads, "N", "threads (default: physical cores)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
         {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
@@ -601,6 +604,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     if (r.force && r.overwrite) return lv_fail(LV_ERR_ARG, "eval: --force and --overwrite exclude each other");
     lv_sampler_params mode_check = lv_sampler_default_params();
     if (r.mode) LV_TRY(lv_sampler_set_mode(&mode_check, r.mode));
+    LV_TRY(lv_cli_precision(r.precision));
     if (strcmp(r.think, "no_think") && strcmp(r.think, "think") && strcmp(r.think, "none"))
         return lv_fail(LV_ERR_ARG, "eval: --think-mode '%s' is not no_think, think or none", r.think);
     r.out = out;

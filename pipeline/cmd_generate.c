@@ -44,6 +44,7 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--cache-refresh", NULL, LV_OPT_INT, &o->cache_refresh, "N", "full forward every N steps of a block, 0 = block start only"},
         {"--threshold", NULL, LV_OPT_STR, &o->threshold, "T", "parallel decoding: commit every token with confidence >= T"},
         {"--factor", NULL, LV_OPT_STR, &o->factor, "F", "parallel decoding: Fast-dLLM factor rule (instead of --threshold)"},
+        {"--precision", NULL, LV_OPT_STR, &o->precision, "P", "f32 (exact, default) or bf16: BF16-weight GEMMs on bf16 activations, faster, changes logits (BENCH.md)"},
     };
     memcpy(opts, t, sizeof t);
 }
@@ -280,6 +281,7 @@ lv_status lv_cmd_generate(int argc, char **argv)
     }
     if (!o.model || !o.prompt) return lv_fail(LV_ERR_ARG, "generate: --model DIR and --prompt TEXT are required");
     lv_cli_threads(o.threads);
+    LV_TRY(lv_cli_precision(o.precision));
 
     lv_llada_dir d;
     lv_status s = lv_llada_dir_open(&d, o.model);

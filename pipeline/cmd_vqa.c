@@ -167,6 +167,7 @@ static lv_status vq_line_opts(const lv_sample *s, const lv_gen_opts *cli, lv_gen
 static cJSON *vq_sampler_json(const lv_sampler_params *sp)
 {
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "precision", lv_precision_get() == LV_PRECISION_BF16 ? "bf16" : "f32");
     cJSON_AddNumberToObject(o, "gen_length", sp->gen_length);
     cJSON_AddNumberToObject(o, "steps", sp->steps > 0 ? sp->steps : sp->gen_length);
     cJSON_AddNumberToObject(o, "block_length", sp->block_length > 0 ? sp->block_length : sp->gen_length);
@@ -421,6 +422,7 @@ lv_status lv_cmd_vqa(int argc, char **argv)
         return lv_fail(LV_ERR_ARG, "vqa: --think-mode '%s' is not none, no_think or think", v.think);
     if (o.gen_length < 1 || o.steps < 0 || o.block_length < 0)
         return lv_fail(LV_ERR_ARG, "vqa: --gen-length must be >= 1, --steps and --block-length >= 0");
+    LV_TRY(lv_cli_precision(o.precision));
     lv_sampler_params check;   /* the command line's settings, checked before any work */
     LV_TRY(lv_gen_opts_sampler(&o, &check));
     return vq_run(&v, &o);

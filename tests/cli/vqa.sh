@@ -119,4 +119,15 @@ expect 3 "not a vqa record" -- run -o "$W/other.jsonl"
 expect 1 "--input Q.jsonl and --output A.jsonl are required" -- "$LLADAV" vqa -m "$M" -i "$W/q.jsonl"
 expect 2 "no such file" -- "$LLADAV" vqa -m "$M" -i "$W/none.jsonl" -o "$W/x.jsonl"
 expect 1 "--gen-length" -- "$LLADAV" vqa -m "$M" -i "$W/q.jsonl" -o "$W/y.jsonl" --gen-length -3
+expect 1 "expected f32 or bf16" -- "$LLADAV" vqa -m "$M" -i "$W/q.jsonl" -o "$W/y.jsonl" --precision f16
+
+# 7. --precision bf16 (opt-in, needs AVX512-BF16) is recorded with each answer
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  expect 0 "" -- "$LLADAV" vqa -m "$LV_SOURCE_DIR/tests/fixtures/models/tiny-bf16-sharded" -t 1 --gen-length 8 \
+      --precision bf16 -i "$W/q.jsonl" -o "$W/bf16.jsonl" -q
+  ok "bf16 recorded" grep -q '"precision":"bf16"' "$W/bf16.jsonl"
+else
+  expect 9 "needs a CPU with AVX512-BF16" -- "$LLADAV" vqa -m "$M" --precision bf16 -i "$W/q.jsonl" -o "$W/bf16.jsonl"
+  echo "note: no AVX512-BF16 on this CPU: checked the refusal instead of a bf16 run"
+fi
 finish
