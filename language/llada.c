@@ -543,6 +543,36 @@ lv_status lv_llada_pass(void *session, const lv_pass_info *at)
     return LV_OK;
 }
 
+void lv_prefix_store_free(lv_prefix_store *ps)
+{
+    if (!ps) return;
+    free(ps->x);
+    free(ps->kv);
+    memset(ps, 0, sizeof *ps);
+}
+
+/* Rows [0, P) of kv (layout [layer][K|V][T, D]) and of their inputs x into the store. */
+static lv_status lv_prefix_store_save(lv_prefix_store *ps, const lv_llada *m, const float *kv, int T,
+                                      const float *x, int P)
+{
+    const size_t PD = (size_t)P * m->D, TD = (size_t)T * m->D;
+    long saved = ps->n_saved, reused = ps->n_reused;
+    lv_prefix_store_free(ps);
+    ps->n_saved = saved + 1;
+    ps->n_reused = reused;
+    ps->x = malloc(PD * sizeof *ps->x);
+    ps->kv = malloc(2 * (size_t)m->n_layers * PD * sizeof *ps->kv);
+    if (!ps->x || !ps->kv) {
+        lv_prefix_store_free(ps);
+        return lv_fail(LV_ERR_NOMEM, "llada: prefix store of %d rows", P);
+    }
+    memcpy(ps->x, x, PD * sizeof *ps->x);
+    for (int l = 0; l < 2 * m->n_layers; l++) memcpy(ps->kv + l * PD, kv + l * TD, PD * sizeof *ps->kv);
+    ps->P = P;
+    ps->precision = (int)lv_precision_get();
+    return LV_OK;
+}
+
 /* Prefix / dual cache pass (spec §7.2): a full forward that refills the cache at the block
  * start and every `refresh` steps, else only rows [Lp + bs, q1) against the cached K,V. */
 static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail, int n_tail,
@@ -559,12 +589,25 @@ static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail
     int full = !s->at_set || !s->kv_full || s->at.step == 0 ||
                (refresh > 0 && s->at.step % refresh == 0);
     int q0 = full ? 0 : Lp + s->at.bs, q1 = T;
+    /* reuse_prefix: a full pass starts after the prefix when the store holds these very rows */
+    int P = s->store && s->prefix_rows > 0 && s->prefix_rows < Lp ? s->prefix_rows : 0;
+    lv_prefix_store *ps = s->store;
+    int take = full && P && ps->P == P && ps->precision == (int)lv_precision_get() &&
+               !memcmp(ps->x, s->prompt, (size_t)P * D * sizeof *ps->x);
     if (!full && s->cache.mode == LV_CACHE_DUAL) {
         q1 = Lp + s->at.be;   /* and any requested row beyond the block (after a stop) */
         if (n_rows > 0 && Lp + rows[n_rows - 1] + 1 > q1) q1 = Lp + rows[n_rows - 1] + 1;
         if (q1 > T) q1 = T;
     }
-    if (full) {
+    if (take) {
+        /* the prefix K/V into this sequence's layout ([layer][K|V][T, D]); rows [P, T) run */
+        const size_t PD = (size_t)P * D, TD = (size_t)T * D;
+        for (int l = 0; l < 2 * s->m->n_layers; l++)
+            memcpy(s->kv + l * TD, ps->kv + l * PD, PD * sizeof *s->kv);
+        q0 = P;
+        memcpy(s->x, s->prompt + PD, (size_t)(Lp - P) * D * sizeof *s->x);
+        LV_TRY(lv_llada_embed(s->m, tail, n_tail, s->x + (size_t)(Lp - P) * D));
+    } else if (full) {
         memcpy(s->x, s->prompt, (size_t)Lp * D * sizeof *s->x);
         LV_TRY(lv_llada_embed(s->m, tail, n_tail, s->x + (size_t)Lp * D));
     } else {
@@ -572,6 +615,13 @@ static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail
     }
     for (int i = 0; i < n_rows; i++) s->abs_rows[i] = rows[i] + Lp;
     LV_TRY(lv_llada_forward_kv(s->m, s->kv, s->x, T, q0, q1, s->abs_rows, n_rows, logits));
+    if (take) {
+        s->n_prefix_reused++;
+        ps->n_reused++;
+    } else if (full && P && !s->kv_full) {
+        /* the first full pass of a request the store cannot serve: keep its prefix */
+        LV_TRY(lv_prefix_store_save(ps, s->m, s->kv, T, s->prompt, P));
+    }
     s->kv_full = 1;
     if (full) s->n_full++;
     else s->n_partial++;
@@ -686,6 +736,7 @@ lv_status lv_llada_dir_load_lm(lv_llada_dir *d, int T_max)
 void lv_llada_dir_free(lv_llada_dir *d)
 {
     if (!d) return;
+    lv_prefix_store_free(&d->prefix);
     lv_llada_free(d->lm);
     lv_tokenizer_free(d->tok);
     lv_weights_free(d->w);
@@ -700,8 +751,18 @@ lv_status lv_llada_dir_generate(lv_llada_dir *d, const float *pe, int Lp,
     int n_tail = p->gen_length + p->n_suffix;
     LV_TRY(lv_llada_dir_load_lm(d, Lp + n_tail));
     lv_llada_session s;
+    if (d->cache.reuse_prefix && d->cache.mode == LV_CACHE_DLLM)
+        return lv_fail(LV_ERR_UNSUPPORTED, "reuse-prefix: not with the dLLM-Cache (use --cache prefix or dual)");
     LV_TRY(lv_llada_session_init(&s, d->lm, pe, Lp, p->mask_id, n_tail));
     s.cache = d->cache;
+    if (s.cache.reuse_prefix) {
+        if (s.cache.mode == LV_CACHE_NONE) {   /* every pass full, from the kept prefix on */
+            s.cache.mode = LV_CACHE_PREFIX;
+            s.cache.refresh = 1;
+        }
+        s.store = &d->prefix;
+        s.prefix_rows = d->prefix_rows;
+    }
     lv_diffusion_params pc = *p;
     pc.on_pass = lv_llada_pass;
     lv_status st = lv_diffusion_generate(&pc, lv_llada_logits, &s, r);

@@ -77,6 +77,11 @@ typedef struct {
      * whose V changed most are recomputed. 0 = the LLaDA-V demo's 25, 7, 0.25. */
     int prompt_interval, gen_interval;
     double transfer_ratio;
+    /* approximate, across requests (docs/MODES.md): keep the K/V of the prompt's first
+     * prefix_rows rows (lv_llada_dir.prefix_rows: the text before the image and the image)
+     * from an earlier request whose rows were the same, and never recompute them; with mode
+     * none it runs as prefix with refresh 1; not with dllm */
+    int reuse_prefix;
 } lv_cache_params;
 
 const char *lv_cache_mode_name(lv_cache_mode c);   /* "none", "prefix", "dual", "dllm" */
@@ -102,6 +107,9 @@ typedef struct {
     lv_pass_info at;         /* the sampler's position (lv_llada_pass), at_set = 1 once given */
     int at_set, kv_full;     /* kv_full: kv holds a full pass of this sequence */
     int n_full, n_partial;   /* passes run as full / cached forwards */
+    struct lv_prefix_store *store;   /* reuse_prefix: borrowed from the lv_llada_dir */
+    int prefix_rows;                 /* rows [0, prefix_rows) the store may hold */
+    int n_prefix_reused;             /* full passes that took the prefix from the store */
     int n_dllm;              /* dLLM-Cache passes since the session started */
 } lv_llada_session;
 
@@ -135,6 +143,15 @@ lv_status lv_llada_tokens_resolve(lv_llada_tokens *t, const lv_config *c, const 
 /* p->mask_id, p->vocab, bans and the <|eot_id|> stop from t (t must outlive p). */
 void      lv_llada_tokens_apply(const lv_llada_tokens *t, lv_diffusion_params *p);
 
+/* K/V of a prompt prefix kept across requests (lv_cache_params.reuse_prefix). */
+typedef struct lv_prefix_store {
+    int P;          /* rows held, 0 = empty */
+    float *x;       /* owned [P, D] the input rows they belong to (compared in full) */
+    float *kv;      /* owned [n_layers][2][P, D] post-RoPE K and V */
+    int precision;  /* lv_precision_get() when they were computed */
+    long n_saved, n_reused;
+} lv_prefix_store;
+
 typedef struct {
     lv_config cfg;
     lv_weights *w;         /* owned */
@@ -142,7 +159,11 @@ typedef struct {
     lv_llada_tokens ids;
     lv_llada *lm;          /* owned; NULL until lv_llada_dir_load_lm */
     lv_cache_params cache; /* used by lv_llada_dir_generate; zero (exact) after open */
+    int prefix_rows;       /* with cache.reuse_prefix: rows shared by requests about one image */
+    lv_prefix_store prefix;   /* owned */
 } lv_llada_dir;
+
+void      lv_prefix_store_free(lv_prefix_store *ps);   /* NULL-safe; leaves it empty */
 
 /* dir/config.json + weights (checked against the config) + dir/tokenizer.json + special ids. */
 lv_status lv_llada_dir_open(lv_llada_dir *d, const char *dir);

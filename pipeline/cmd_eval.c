@@ -211,6 +211,7 @@ typedef struct {
     uint64_t    seed;
     const char *mode;                               /* fast-mode preset (docs/MODES.md), NULL = exact */
     const char *precision;                          /* "bf16" or NULL / "f32" (exact) */
+    int         reuse_prefix;                       /* approximate prefix K/V reuse (docs/MODES.md) */
 } ev_run_opts;
 
 static double ev_now(void)
@@ -343,6 +344,7 @@ static cJSON *ev_run_json(const lv_bench *b, const ev_opts *o, const ev_run_opts
     cJSON_AddStringToObject(j, "think_mode", r->think);
     if (r->mode && strcmp(r->mode, "exact")) cJSON_AddStringToObject(j, "mode", r->mode);
     if (r->precision && strcmp(r->precision, "f32")) cJSON_AddStringToObject(j, "precision", r->precision);
+    if (r->reuse_prefix) cJSON_AddBoolToObject(j, "reuse_prefix", 1);
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
     x = cJSON_AddObjectToObject(j, "selection");
     cJSON_AddNumberToObject(x, "limit", r->limit);
@@ -476,6 +478,7 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
         sp.temperature = g->temperature;
         sp.seed = r->seed;
         if (r->mode) lv_sampler_set_mode(&sp, r->mode);   /* validated with the options */
+        sp.cache.reuse_prefix = r->reuse_prefix;
         lv_result ans = {0};
         double t0 = ev_now();
         lv_status as = LV_OK;
@@ -544,7 +547,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL, NULL};
+    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL, NULL, 0};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
         {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
@@ -560,6 +563,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--temperature", NULL, LV_OPT_FLOAT, &r.temperature, "T", "sampling temperature (default: per type, 0)"},
         {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
         {"--mode", NULL, LV_OPT_STR, &r.mode, "M", "exact, fast or fastest: sampler speed preset, docs/MODES.md (default exact)"},
+        {"--reuse-prefix", NULL, LV_OPT_FLAG, &r.reuse_prefix, NULL, "approximate: keep the K/V of the rows through the image across its questions (docs/MODES.md)"},
         {"--precision", NULL, LV_OPT_STR, &r.precision, "P", "f32 (exact, default) or bf16: faster BF16-weight GEMMs that change logits (BENCH.md)"},
         {"--threads", "-t", LV_OPT_COUNT, &r.threads, "N", "threads (default: physical cores)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},

@@ -44,6 +44,7 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--cache-refresh", NULL, LV_OPT_INT, &o->cache_refresh, "N", "full forward every N steps of a block, 0 = block start only"},
         {"--threshold", NULL, LV_OPT_STR, &o->threshold, "T", "parallel decoding: commit every token with confidence >= T"},
         {"--factor", NULL, LV_OPT_STR, &o->factor, "F", "parallel decoding: Fast-dLLM factor rule (instead of --threshold)"},
+        {"--reuse-prefix", NULL, LV_OPT_FLAG, &o->reuse_prefix, NULL, "approximate: keep the K/V of the rows through the image for later questions about it (docs/MODES.md)"},
         {"--precision", NULL, LV_OPT_STR, &o->precision, "P", "f32 (exact, default) or bf16: BF16-weight GEMMs on bf16 activations, faster, changes logits (BENCH.md)"},
     };
     memcpy(opts, t, sizeof t);
@@ -73,6 +74,7 @@ lv_status lv_gen_opts_sampler(const lv_gen_opts *o, lv_sampler_params *sp)
     if (o->cache) LV_TRY(lv_cache_mode_parse(&sp->cache.mode, o->cache));
     if (o->dllm_cache) LV_TRY(lv_dllm_cache_parse(&sp->cache, o->dllm_cache));
     if (o->cache_refresh >= 0) sp->cache.refresh = o->cache_refresh;
+    sp->cache.reuse_prefix = o->reuse_prefix;
     if (o->threshold || o->factor) sp->threshold = sp->factor = 0;
     if (o->threshold) LV_TRY(lv_parse_double(&sp->threshold, "--threshold", o->threshold));
     if (o->factor) LV_TRY(lv_parse_double(&sp->factor, "--factor", o->factor));

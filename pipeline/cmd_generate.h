@@ -11,7 +11,7 @@
 #include "projector.h"
 #include "vision.h"
 
-#define LV_GEN_N_OPTS 17   /* rows written by lv_gen_opts_table */
+#define LV_GEN_N_OPTS 18   /* rows written by lv_gen_opts_table */
 
 typedef struct {
     const char *model, *prompt;
@@ -22,6 +22,7 @@ typedef struct {
     const char *mode, *cache, *threshold, *factor, *dllm_cache;
     int cache_refresh;
     const char *precision;   /* --precision f32|bf16 (lv_cli_precision), NULL = f32 */
+    int reuse_prefix;        /* --reuse-prefix (lv_cache_params.reuse_prefix) */
 } lv_gen_opts;
 
 void lv_gen_opts_default(lv_gen_opts *o);

@@ -178,6 +178,7 @@ static cJSON *vq_sampler_json(const lv_sampler_params *sp)
     cJSON_AddNumberToObject(o, "threshold", sp->threshold);
     cJSON_AddNumberToObject(o, "factor", sp->factor);
     cJSON_AddStringToObject(o, "cache", lv_cache_mode_name(sp->cache.mode));
+    if (sp->cache.reuse_prefix) cJSON_AddBoolToObject(o, "reuse_prefix", 1);
     if (sp->cache.mode == LV_CACHE_PREFIX || sp->cache.mode == LV_CACHE_DUAL)
         cJSON_AddNumberToObject(o, "cache_refresh", sp->cache.refresh);
     if (sp->cache.mode == LV_CACHE_DLLM) {
@@ -355,14 +356,18 @@ static lv_status vq_run(const vq_opts *v, const lv_gen_opts *cli)
         free(asked);
         free(key);
     }
-    long enc = 0, reu = 0;
+    long enc = 0, reu = 0, pre_saved = 0, pre_reused = 0;
     if (m) lv_model_image_counts(m, &enc, &reu);
+    if (m) lv_model_prefix_counts(m, &pre_saved, &pre_reused);
     if (f && fclose(f) != 0 && st == LV_OK) st = lv_fail(LV_ERR_IO, "%s: write failed: %s", v->output, strerror(errno));
     if (fd >= 0) close(fd);
     if (st == LV_OK && !v->quiet)
         fprintf(stderr, "lladav: vqa: %ld answered, %ld errors, %ld answered before, %ld duplicate ids skipped; "
                         "images: %ld encoded, %ld reused; %.1f s -> %s\n",
                 n_ok, n_err, n_answered, n_dup, enc, reu, vq_now() - t0, v->output);
+    if (st == LV_OK && !v->quiet && cli->reuse_prefix)
+        fprintf(stderr, "lladav: vqa: --reuse-prefix: %ld prefixes computed, %ld passes took a kept one\n",
+                pre_saved, pre_reused);
     lv_model_free(m);
     vq_set_free(&done);
     lv_bench_free(b);

@@ -238,6 +238,12 @@ const char *lv_model_path(const lv_model *m)
     return m->path;
 }
 
+void lv_model_prefix_counts(const lv_model *m, long *saved, long *reused)
+{
+    if (saved) *saved = m->dir.prefix.n_saved;
+    if (reused) *reused = m->dir.prefix.n_reused;
+}
+
 void lv_model_image_counts(const lv_model *m, long *encoded, long *reused)
 {
     if (encoded) *encoded = m->n_encoded;
@@ -346,6 +352,10 @@ static lv_status lv_model_run(lv_model *m, const lv_image_stages *st, const char
     lv_diffusion_result dr = {.ids = out};
     t = lv_now();
     m->dir.cache = sp ? sp->cache : def.cache;
+    /* --reuse-prefix: the rows through the image are what questions about it share */
+    m->dir.prefix_rows = 0;
+    for (int i = 0; st && i < n_ids; i++)
+        if (ids[i] == LV_IMAGE_TOKEN_ID) m->dir.prefix_rows = i + st->geom.n_tokens;
     if (s == LV_OK) s = lv_llada_dir_generate(&m->dir, pe, n_rows, &p, &dr);
     r->t_sampling = lv_now() - t;
     if (s == LV_OK) s = lv_tokenizer_decode(m->dir.tok, out, dr.n_ids, 1, &r->answer, &r->answer_len);

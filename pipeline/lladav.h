@@ -65,6 +65,9 @@ int       lv_model_has_vision(const lv_model *m);      /* 0 for a text-only LLaD
 const char *lv_model_path(const lv_model *m);          /* the directory it was loaded from */
 /* Images this model has decoded + encoded, and requests that reused a cached image. */
 void      lv_model_image_counts(const lv_model *m, long *encoded, long *reused);
+/* --reuse-prefix (lv_cache_params.reuse_prefix): prefixes computed and kept, and full passes
+ * that took a kept prefix instead of recomputing it. */
+void      lv_model_prefix_counts(const lv_model *m, long *saved, long *reused);
 
 /* Sampler settings of one request (diffusion.h has the full parameter set). */
 typedef struct {

@@ -176,6 +176,69 @@ START_TEST(test_image_cache)
 }
 END_TEST
 
+/* --reuse-prefix: the rows through the image are computed by the first full pass that sees
+ * them and frozen after. Exact where that changes nothing: under a single-block dual cache the
+ * only full pass of a request is its first, so the first request answers as without reuse,
+ * and a second identical request takes the kept prefix, computed from the same rows, and
+ * answers the same too; another image is not served by the kept prefix. With mode none every
+ * pass is full and every pass after the first takes the frozen prefix (approximate). */
+START_TEST(test_reuse_prefix)
+{
+    ta_case c;
+    ta_case_load(&c, "img_square_png");
+    const char *img = lv_test_path(c.image);
+    lv_model_params mp = lv_model_default_params();
+    mp.threads = 1;
+    lv_model *m = NULL, *plain = NULL;
+    ck_assert_msg(lv_model_load(&m, lv_test_path(c.model), &mp) == LV_OK, "%s", lv_last_error());
+    ck_assert_int_eq(lv_model_load(&plain, lv_test_path(c.model), &mp), LV_OK);
+
+    lv_sampler_params sp = c.sp;   /* mode none + reuse */
+    sp.cache.reuse_prefix = 1;
+    lv_result r = {0};
+    ck_assert_msg(lv_model_ask(m, img, c.prompt, &sp, &r) == LV_OK, "%s", lv_last_error());
+    ck_assert_int_eq(r.n_passes, c.n_passes);
+    lv_result_free(&r);
+    long saved = -1, reused = -1;
+    lv_model_prefix_counts(m, &saved, &reused);
+    ck_assert_int_eq(saved, 1);
+    ck_assert_int_eq(reused, c.n_passes - 1);   /* every later pass of the request took it */
+
+    lv_sampler_params dual = c.sp;   /* one block, full pass only at its start */
+    dual.block_length = dual.gen_length;
+    dual.cache.mode = LV_CACHE_DUAL;
+    lv_sampler_params dual_reuse = dual;
+    dual_reuse.cache.reuse_prefix = 1;
+    lv_result want = {0}, got = {0};
+    ck_assert_int_eq(lv_model_ask(plain, img, c.prompt, &dual, &want), LV_OK);
+    lv_model *m2 = NULL;
+    ck_assert_int_eq(lv_model_load(&m2, lv_test_path(c.model), &mp), LV_OK);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(lv_model_ask(m2, img, c.prompt, &dual_reuse, &got), LV_OK);
+        ta_same(&want, &got);
+        lv_result_free(&got);
+        lv_model_prefix_counts(m2, &saved, &reused);
+        ck_assert_int_eq(saved, 1);
+        ck_assert_int_eq(reused, k);
+    }
+    /* another image: the kept rows differ, so they are recomputed and kept instead */
+    ck_assert_int_eq(lv_model_ask(m2, lv_test_path("tests/fixtures/images/wide_150x60.png"), c.prompt,
+                                  &dual_reuse, &got), LV_OK);
+    lv_result_free(&got);
+    lv_model_prefix_counts(m2, &saved, &reused);
+    ck_assert_int_eq(saved, 2);
+    ck_assert_int_eq(reused, 1);
+    /* not with the dLLM-Cache */
+    dual_reuse.cache.mode = LV_CACHE_DLLM;
+    ck_assert_int_eq(lv_model_ask(m2, img, c.prompt, &dual_reuse, &got), LV_ERR_UNSUPPORTED);
+    lv_result_free(&want);
+    lv_model_free(m);
+    lv_model_free(m2);
+    lv_model_free(plain);
+    cJSON_Delete(c.root);
+}
+END_TEST
+
 START_TEST(test_ask_text_only)
 {
     ta_case c;
@@ -231,6 +294,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ask_image_variants);
     tcase_add_test(tc, test_image_cache);
+    tcase_add_test(tc, test_reuse_prefix);
     tcase_add_test(tc, test_ask_text_only);
     tcase_add_test(tc, test_find_env);
     suite_add_tcase(s, tc);
