@@ -299,42 +299,48 @@ size_t lv_attention_scratch_floats(int T)
 typedef struct {
     float *out;
     const float *q, *k, *v;
-    int T, H, HD, n_qb;
+    int nq, Tk, H, HD, n_qb;
 } lv_attn_job;
 
-/* Task = (query block, head): scores[nq, T] in this thread's scratch, soft-maxed row by row,
- * times v_h. Only one block of scores per thread exists at a time: O(256·T) floats. */
+/* Task = (query block, head): scores[n, Tk] in this thread's scratch, soft-maxed row by row,
+ * times v_h. Only one block of scores per thread exists at a time: O(256·Tk) floats. */
 static void lv_attention_task(void *ctx, int task)
 {
     const lv_attn_job *j = ctx;
-    const int T = j->T, HD = j->HD, ld = j->H * HD, h = task / j->n_qb;
+    const int Tk = j->Tk, HD = j->HD, ld = j->H * HD, h = task / j->n_qb;
     const int q0 = (task % j->n_qb) * LV_ATTN_QBLOCK;
-    const int nq = T - q0 < LV_ATTN_QBLOCK ? T - q0 : LV_ATTN_QBLOCK;
-    float *scores = lv_thread_scratch((size_t)nq * T);
+    const int n = j->nq - q0 < LV_ATTN_QBLOCK ? j->nq - q0 : LV_ATTN_QBLOCK;
+    float *scores = lv_thread_scratch((size_t)n * Tk);
     LV_ASSERT(scores != NULL);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, T, HD, 1.0f / sqrtf((float)HD),
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, 1.0f / sqrtf((float)HD),
                 j->q + (size_t)q0 * ld + (size_t)h * HD, ld, j->k + (size_t)h * HD, ld, 0.0f,
-                scores, T);
-    for (int r = 0; r < nq; r++) {
-        float *xr = scores + (size_t)r * T;
+                scores, Tk);
+    for (int r = 0; r < n; r++) {
+        float *xr = scores + (size_t)r * Tk;
         float mx = -INFINITY, sum = 0.0f;
-        for (int i = 0; i < T; i++) mx = xr[i] > mx ? xr[i] : mx;
-        for (int i = 0; i < T; i++) {
+        for (int i = 0; i < Tk; i++) mx = xr[i] > mx ? xr[i] : mx;
+        for (int i = 0; i < Tk; i++) {
             xr[i] = expf(xr[i] - mx);
             sum += xr[i];
         }
-        for (int i = 0; i < T; i++) xr[i] /= sum;
+        for (int i = 0; i < Tk; i++) xr[i] /= sum;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nq, HD, T, 1.0f, scores, T,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
                 j->v + (size_t)h * HD, ld, 0.0f, j->out + (size_t)q0 * ld + (size_t)h * HD, ld);
+}
+
+void lv_attention_rect(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
+                       int H, int HD)
+{
+    lv_attn_job j = {out, q, k, v, nq, Tk, H, HD, (nq + LV_ATTN_QBLOCK - 1) / LV_ATTN_QBLOCK};
+    lv_parallel_for(j.n_qb * H, lv_attention_task, &j);
 }
 
 void lv_attention(float *out, const float *q, const float *k, const float *v, int T, int H,
                   int HD, float *scores)
 {
     (void)scores;
-    lv_attn_job j = {out, q, k, v, T, H, HD, (T + LV_ATTN_QBLOCK - 1) / LV_ATTN_QBLOCK};
-    lv_parallel_for(j.n_qb * H, lv_attention_task, &j);
+    lv_attention_rect(out, q, T, k, v, T, H, HD);
 }
 
 void lv_attention_ref(float *out, const float *q, const float *k, const float *v, int T, int H,

@@ -83,6 +83,10 @@ void lv_attention(float *out, const float *q, const float *k, const float *v, in
                   int HD, float *scores);
 void lv_attention_ref(float *out, const float *q, const float *k, const float *v, int T, int H,
                       int HD);
+/* The same for nq query rows q[nq, H*HD] over Tk key/value rows k, v [Tk, H*HD]: the rows a
+ * prefix / dual K/V cache recomputes, against every cached row (lv_attention: nq = Tk = T). */
+void lv_attention_rect(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
+                       int H, int HD);
 
 /* In-place softmax of each of `rows` rows of length n (float32, max-subtracted). */
 void lv_softmax_rows(float *x, int rows, int n);

@@ -203,41 +203,6 @@ static void lv_llada_carve(lv_llada *m, lv_llada_acts *a, int T)
     a->panel = a->scores + lv_attention_scratch_floats(T);
 }
 
-/* Query rows per task of lv_llada_attend: a task's scores are LV_KV_QBLOCK x Tk floats. */
-#define LV_KV_QBLOCK 64
-
-typedef struct {
-    float *out;
-    const float *q, *k, *v;
-    int nq, Tk, H, HD, n_qb;
-} lv_kv_attn_job;
-
-/* Task = (query block, head): scores [n, Tk] in the thread's scratch, soft-maxed, times v_h. */
-static void lv_llada_attend_task(void *ctx, int task)
-{
-    const lv_kv_attn_job *j = ctx;
-    const int Tk = j->Tk, HD = j->HD, ld = j->H * HD, h = task / j->n_qb;
-    const int q0 = (task % j->n_qb) * LV_KV_QBLOCK;
-    const int n = j->nq - q0 < LV_KV_QBLOCK ? j->nq - q0 : LV_KV_QBLOCK;
-    float *scores = lv_thread_scratch((size_t)n * Tk);
-    LV_ASSERT(scores != NULL);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, 1.0f / sqrtf((float)HD),
-                j->q + (size_t)q0 * ld + (size_t)h * HD, ld, j->k + (size_t)h * HD, ld, 0.0f,
-                scores, Tk);
-    lv_softmax_rows(scores, n, Tk);   /* inline: called from inside a pool task */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
-                j->v + (size_t)h * HD, ld, 0.0f, j->out + (size_t)q0 * ld + (size_t)h * HD, ld);
-}
-
-/* Attention of nq query rows q[nq, H*HD] over Tk cached rows k, v [Tk, H*HD] (post-RoPE):
- * lv_attention when the queries are a subset of the sequence (prefix / dual cache). */
-static void lv_llada_attend(float *out, const float *q, int nq, const float *k, const float *v,
-                            int Tk, int H, int HD)
-{
-    lv_kv_attn_job j = {out, q, k, v, nq, Tk, H, HD, (nq + LV_KV_QBLOCK - 1) / LV_KV_QBLOCK};
-    lv_parallel_for(j.n_qb * H, lv_llada_attend_task, &j);
-}
-
 /* One LLaDADecoderLayer, bidirectional, over the nq rows of h [nq, D] (updated in place) at
  * positions q0..q0+nq of a T-row sequence. kc, vc NULL: nq = T, plain attention. Otherwise
  * [T, D] post-RoPE K and V of this layer (RoPE positions are absolute, so cached rows are
@@ -262,7 +227,7 @@ static void lv_llada_block(lv_llada *m, const lv_llada_layer *L, lv_llada_acts *
     if (nq == T)
         lv_attention(a->att, a->q, a->k, a->v, T, m->H, m->HD, a->scores);
     else
-        lv_llada_attend(a->att, a->q, nq, kc, vc, T, m->H, m->HD);
+        lv_attention_rect(a->att, a->q, nq, kc, vc, T, m->H, m->HD);
     lv_matmul_acc(a->h, a->att, L->wo, NULL, nq, D, D, a->panel);
     /* LLaDAMLP: down(silu(gate(m)) * up(m)) */
     lv_rmsnorm(a->xn, a->h, L->ffn_norm, nq, D, eps);
@@ -430,7 +395,7 @@ lv_status lv_llada_forward_dllm(lv_llada *m, float *dc, const float *x, int T, i
             }
             lv_rows_scatter(Kc, a.k, Q, nq, D);
             lv_rows_scatter(Vc, a.v, Q, nq, D);
-            lv_llada_attend(a.att, a.q, nq, Kc, Vc, T, m->H, m->HD);
+            lv_attention_rect(a.att, a.q, nq, Kc, Vc, T, m->H, m->HD);
             lv_matmul(a.xn, a.att, L->wo, NULL, nq, D, D, a.panel);
             lv_rows_scatter(Ac, a.xn, Q, nq, D);
         }

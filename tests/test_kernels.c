@@ -202,6 +202,12 @@ START_TEST(test_attention)
         lv_attention(o, q, k, v, T, H, HD, sc);
         lv_attention_ref(r, q, k, v, T, H, HD);
         ck_assert(lv_test_close("attention", o, r, n, 1e-5, 1e-4));
+        /* the rectangular form on the last rows (a K/V cache's recomputed block): the same
+         * rows of the full attention */
+        int q0 = T / 3, nq = T - q0;
+        size_t off = (size_t)q0 * H * HD;
+        lv_attention_rect(o, q + off, nq, k, v, T, H, HD);
+        ck_assert(lv_test_close("attention_rect", o, r + off, (size_t)nq * H * HD, 1e-5, 1e-4));
         free(q); free(k); free(v); free(o); free(r); free(sc);
     }
 }
