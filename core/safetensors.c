@@ -943,7 +943,9 @@ lv_status lv_st_writer_finish(lv_st_writer *w)
     if (w->written != w->total)
         return lv_fail(LV_ERR_ARG, "%s: %zu of %zu declared data bytes written", w->tmp,
                        w->written, w->total);
-    int err = fflush(w->fp) != 0 || ferror(w->fp);
+    /* on disk before the rename publishes it: after a crash the final name holds either
+     * nothing or the whole file, never a file whose tail the kernel had not written yet */
+    int err = fflush(w->fp) != 0 || ferror(w->fp) || fsync(fileno(w->fp)) != 0;
     err |= fclose(w->fp) != 0;
     w->fp = NULL;
     if (err) return lv_fail(LV_ERR_IO, "%s: write error: %s", w->tmp, strerror(errno));
