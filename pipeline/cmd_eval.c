@@ -212,6 +212,7 @@ typedef struct {
     const char *mode;                               /* fast-mode preset (docs/MODES.md), NULL = exact */
     const char *precision;                          /* "bf16" or NULL / "f32" (exact) */
     int         reuse_prefix;                       /* approximate prefix K/V reuse (docs/MODES.md) */
+    int         image_cache_mb;                     /* -1: LV_IMAGE_CACHE_MB */
 } ev_run_opts;
 
 static double ev_now(void)
@@ -455,6 +456,7 @@ static lv_status ev_run(const ev_opts *o, const ev_run_opts *r)
     if (st == LV_OK && todo) {
         lv_model_params mp = lv_model_default_params();
         mp.threads = r->threads;
+        if (r->image_cache_mb >= 0) mp.image_cache_mb = r->image_cache_mb;
         st = lv_model_load(&m, model_dir, &mp);
     }
     FILE *f = st == LV_OK && todo ? fopen(pp, "ab") : NULL;
@@ -547,7 +549,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
     const char *rescore = NULL, *out = NULL;
     int merge = 0;
     ev_opts o = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL, NULL, 0};
+    ev_run_opts r = {NULL, NULL, NULL, "no_think", 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0f, 0, NULL, NULL, 0, -1};
     const lv_opt opts[] = {
         {"--bench", NULL, LV_OPT_STR, &o.bench, "PATH", "benchmark folder or file to run (or, with --rescore, instead of run.json's)"},
         {"--question", NULL, LV_OPT_STR, &o.question, "TEXT", "batch VQA: ask TEXT about every image below --bench DIR (ids = relative paths)"},
@@ -566,6 +568,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--reuse-prefix", NULL, LV_OPT_FLAG, &r.reuse_prefix, NULL, "approximate: keep the K/V of the rows through the image across its questions (docs/MODES.md)"},
         {"--precision", NULL, LV_OPT_STR, &r.precision, "P", "f32 (exact, default) or bf16: faster BF16-weight GEMMs that change logits (BENCH.md)"},
         {"--threads", "-t", LV_OPT_COUNT, &r.threads, "N", "threads (default: physical cores)"},
+        {"--image-cache-mb", NULL, LV_OPT_COUNT, &r.image_cache_mb, "N", "memory for encoded images kept for later questions (default 1024)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},
         {"--overwrite", NULL, LV_OPT_FLAG, &r.overwrite, NULL, "start the run folder's predictions afresh"},
         {"--quiet", "-q", LV_OPT_FLAG, &r.quiet, NULL, "no progress on stderr"},

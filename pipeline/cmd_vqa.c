@@ -389,7 +389,7 @@ lv_status lv_cmd_vqa(int argc, char **argv)
         {"--input", "-i", LV_OPT_STR, &v.input, "Q.jsonl", "requests, one JSON object per line: id, image, question (required)"},
         {"--output", "-o", LV_OPT_STR, &v.output, "A.jsonl", "answers, appended; a rerun resumes (required)"},
         {"--image-root", NULL, LV_OPT_STR, &v.image_root, "DIR", "relative image paths are under DIR (default: the input's folder)"},
-        {"--image-cache-mb", NULL, LV_OPT_INT, &image_cache, "N", "memory for encoded images kept for later questions (default 1024)"},
+        {"--image-cache-mb", NULL, LV_OPT_COUNT, &image_cache, "N", "memory for encoded images kept for later questions (default 1024)"},
         {"--think-mode", NULL, LV_OPT_STR, &v.think, "M", "none, no_think or think: \" /M\" after each question (default none, as ask)"},
         {"--quiet", "-q", LV_OPT_FLAG, &v.quiet, NULL, "no progress on stderr"},
         {"--json-help", NULL, LV_OPT_FLAG, &v.json_help, NULL, "describe the input and output lines"},
@@ -422,7 +422,6 @@ lv_status lv_cmd_vqa(int argc, char **argv)
     if (npos) return lv_fail(LV_ERR_ARG, "vqa: unexpected argument '%s'", pos[0]);
     if (!v.input || !v.output) return lv_fail(LV_ERR_ARG, "vqa: --input Q.jsonl and --output A.jsonl are required");
     if (image_cache >= 0) v.image_cache_mb = image_cache;
-    else if (image_cache != -1) return lv_fail(LV_ERR_ARG, "vqa: --image-cache-mb must be >= 0");
     if (strcmp(v.think, "no_think") && strcmp(v.think, "think") && strcmp(v.think, "none"))
         return lv_fail(LV_ERR_ARG, "vqa: --think-mode '%s' is not none, no_think or think", v.think);
     if (o.gen_length < 1 || o.steps < 0 || o.block_length < 0)
