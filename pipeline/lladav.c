@@ -66,11 +66,13 @@ static uint64_t lv_key_hash(int kind, const void *key, size_t n, int w, int h)
     return x;
 }
 
-static lv_image_entry *lv_cache_find(lv_model *m, int kind, const void *key, size_t n, uint64_t hash)
+static lv_image_entry *lv_cache_find(lv_model *m, int kind, const void *key, size_t n, uint64_t hash,
+                                     int w, int h)
 {
     for (int i = 0; i < m->n_cache; i++) {
         lv_image_entry *e = &m->cache[i];
-        if (e->hash == hash && e->kind == kind && e->key_len == n && !memcmp(e->key, key, n)) {
+        if (e->hash == hash && e->kind == kind && e->key_len == n && !memcmp(e->key, key, n) &&
+            (kind == 0 || (e->width == w && e->height == h))) {   /* pixels: the shape too */
             e->used = ++m->clock;
             return e;
         }
@@ -290,7 +292,7 @@ static lv_status lv_model_image(lv_model *m, int kind, const void *key, size_t n
 {
     int w = rgb ? rgb->width : 0, h = rgb ? rgb->height : 0;
     uint64_t hash = lv_key_hash(kind, key, n, w, h);
-    lv_image_entry *e = lv_cache_find(m, kind, key, n, hash);
+    lv_image_entry *e = lv_cache_find(m, kind, key, n, hash, w, h);
     if (e) {
         m->n_reused++;
         r->image_reused = 1;

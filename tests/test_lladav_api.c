@@ -167,6 +167,27 @@ START_TEST(test_image_cache)
         free(answers[0][k]);
         free(answers[1][k]);
     }
+    /* the same pixel bytes in another shape are another image */
+    {
+        lv_model *m = NULL;
+        lv_model_params mp = lv_model_default_params();
+        mp.threads = 1;
+        ck_assert_int_eq(lv_model_load(&m, lv_test_path(c.model), &mp), LV_OK);
+        unsigned char px[16 * 4 * 3];
+        for (size_t i = 0; i < sizeof px; i++) px[i] = (unsigned char)(i * 37);
+        lv_image wide = {16, 4, px}, tall = {4, 16, px};
+        lv_result r = {0};
+        ck_assert_int_eq(lv_model_ask_rgb(m, &wide, c.prompt, &c.sp, &r), LV_OK);
+        lv_result_free(&r);
+        ck_assert_int_eq(lv_model_ask_rgb(m, &tall, c.prompt, &c.sp, &r), LV_OK);
+        ck_assert_int_eq(r.image_reused, 0);
+        ck_assert_int_eq(r.image_width, 4);
+        lv_result_free(&r);
+        long enc = -1;
+        lv_model_image_counts(m, &enc, NULL);
+        ck_assert_int_eq(enc, 2);
+        lv_model_free(m);
+    }
     lv_model_params bad = lv_model_default_params();
     bad.image_cache_mb = -1;
     lv_model *m = NULL;
