@@ -237,26 +237,28 @@ static lv_status vq_run(const vq_opts *v, const lv_gen_opts *cli)
     double t0 = vq_now();
     lv_bench_params bp = lv_bench_default_params();
     bp.format = "native";
-    bp.image_root = v->image_root;
+    int in_stdin = !strcmp(v->input, "-"), out_stdout = !strcmp(v->output, "-");
+    /* from standard input, relative image paths are relative to the working directory */
+    bp.image_root = v->image_root ? v->image_root : in_stdin ? "." : NULL;
     bp.any_path = 1;
     lv_bench *b = NULL;
-    LV_TRY(lv_bench_load(&b, v->input, &bp));
+    LV_TRY(lv_bench_load(&b, in_stdin ? "/dev/stdin" : v->input, &bp));
     /* the output: locked against a second writer, torn last line cut, answered ids read */
     lv_status st = LV_OK;
-    int fd = open(v->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = out_stdout ? dup(1) : open(v->output, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) st = lv_fail(LV_ERR_IO, "%s: cannot open for appending: %s", v->output, strerror(errno));
     struct stat in_st, out_st;
     if (st == LV_OK && fstat(fd, &out_st) == 0 && b->source && stat(b->source, &in_st) == 0 &&
         in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
         st = lv_fail(LV_ERR_ARG, "%s: --output is the input file", v->output);
-    if (st == LV_OK && flock(fd, LOCK_EX | LOCK_NB) != 0)
+    if (st == LV_OK && !out_stdout && flock(fd, LOCK_EX | LOCK_NB) != 0)
         st = lv_fail(LV_ERR_IO, "%s: another process is writing it (%s)", v->output,
                      errno == EWOULDBLOCK ? "locked" : strerror(errno));
     int torn = 0;
-    if (st == LV_OK) st = lv_preds_repair(v->output, &torn);
+    if (st == LV_OK && !out_stdout) st = lv_preds_repair(v->output, &torn);   /* stdout: no resume */
     if (st == LV_OK && torn && !v->quiet) fprintf(stderr, "lladav: vqa: %s: cut a torn last line (a killed run)\n", v->output);
     vq_set done = {0};
-    if (st == LV_OK) st = vq_load_done(v->output, &done);
+    if (st == LV_OK && !out_stdout) st = vq_load_done(v->output, &done);
     FILE *f = st == LV_OK ? fdopen(fd, "ab") : NULL;
     if (st == LV_OK && !f) st = lv_fail(LV_ERR_IO, "%s: %s", v->output, strerror(errno));
     if (f) fd = -1;   /* closed with f */
@@ -386,8 +388,8 @@ lv_status lv_cmd_vqa(int argc, char **argv)
     opts[0].help = "model directory (default: $LLADAV_MODEL, else the bundled " LV_BUNDLED_MODEL ")";
     memmove(opts + 1, opts + 2, (LV_GEN_N_OPTS - 2) * sizeof *opts);   /* no --prompt */
     const lv_opt extra[VQ_N_EXTRA] = {
-        {"--input", "-i", LV_OPT_STR, &v.input, "Q.jsonl", "requests, one JSON object per line: id, image, question (required)"},
-        {"--output", "-o", LV_OPT_STR, &v.output, "A.jsonl", "answers, appended; a rerun resumes (required)"},
+        {"--input", "-i", LV_OPT_STR, &v.input, "Q.jsonl", "requests, one JSON object per line: id, image, question (required; - = stdin)"},
+        {"--output", "-o", LV_OPT_STR, &v.output, "A.jsonl", "answers, appended; a rerun resumes (required; - = stdout, no resume)"},
         {"--image-root", NULL, LV_OPT_STR, &v.image_root, "DIR", "relative image paths are under DIR (default: the input's folder)"},
         {"--image-cache-mb", NULL, LV_OPT_COUNT, &image_cache, "N", "memory for encoded images kept for later questions (default 1024)"},
         {"--think-mode", NULL, LV_OPT_STR, &v.think, "M", "none, no_think or think: \" /M\" after each question (default none, as ask)"},

@@ -130,4 +130,14 @@ else
   expect 9 "needs a CPU with AVX512-BF16" -- "$LLADAV" vqa -m "$M" --precision bf16 -i "$W/q.jsonl" -o "$W/bf16.jsonl"
   echo "note: no AVX512-BF16 on this CPU: checked the refusal instead of a bf16 run"
 fi
+# 8. a pipe: requests on stdin (images relative to the working directory), records on stdout
+out=$(cd "$W" && printf '%s\n' '{"id": "p1", "image": "imgs/square_56.png", "question": "What is shown? (0)"}' 'oops' |
+      "$LLADAV" vqa -m "$M" -t 1 --gen-length 32 -i - -o - -q)
+ok "stdin -> stdout: two records" test "$(printf '%s\n' "$out" | wc -l)" = 2
+ok "stdin -> stdout: the answer of the file run" /usr/bin/python3 -c '
+import json, sys
+a = json.loads(sys.argv[1].splitlines()[0])
+b = [r for r in map(json.loads, open(sys.argv[2])) if r["id"] == "q0"][0]
+assert a["id"] == "p1" and a["answer"] == b["answer"], (a, b)
+assert "not valid JSON" in json.loads(sys.argv[1].splitlines()[1])["error"]' "$out" "$W/ref.jsonl"
 finish
