@@ -1482,6 +1482,8 @@ lv_status lv_bench_load(lv_bench **out, const char *path, const lv_bench_params 
     size_t max_line = p.max_line ? p.max_line : LV_BENCH_MAX_LINE;
     struct stat pst;   /* a regular file, a folder, or a pipe such as /dev/stdin (`vqa --input -`) */
     if (stat(path, &pst) != 0) return lv_fail(LV_ERR_IO, "%s: no such file or folder", path);
+    if (!S_ISREG(pst.st_mode) && !S_ISDIR(pst.st_mode) && !S_ISFIFO(pst.st_mode))   /* /dev/zero: endless */
+        return lv_fail(LV_ERR_IO, "%s: not a regular file, folder or pipe", path);
     const char *fmt = p.format && strcmp(p.format, "auto") ? p.format : rd_detect(path);
     if (!fmt) return lv_fail(LV_ERR_FORMAT, "%s: not a benchmark folder (no questions.jsonl, MME subtasks or POPE files)", path);
     lv_bench *b = calloc(1, sizeof *b);

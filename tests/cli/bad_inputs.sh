@@ -272,4 +272,9 @@ expect 11 "expected a JSON string" -- "$LLADAV" tokenize -t "$T" --jsonl <<<'5'
 expect 11 "expected an integer id" -- "$LLADAV" tokenize -t "$T" --jsonl --decode <<<'[1, "a"]'
 expect 0 "" -- "$LLADAV" tokenize -t "$T" < /dev/null
 
+# ---- benchmark and request files (2): a device is refused, a pipe is read -----------------
+expect 2 "not a regular file, folder or pipe" -- "$LLADAV" eval -m "$M" --bench /dev/zero -q
+expect 2 "not a regular file, folder or pipe" -- "$LLADAV" vqa -m "$M" -i /dev/zero -o "$w/never.jsonl"
+ok "a refused vqa input leaves no output file" test ! -e "$w/never.jsonl"
+
 finish
