@@ -33,11 +33,13 @@ import torch
 
 import common as C
 import gen_data as G
+import pretrain_vision as PV
 
 R, MT = C.R, C.MT
 
 TYPE_WEIGHTS = {"open": 0.38, "yesno": 0.28, "mc": 0.28, "caption": 0.06}
 TURNS_SINGLE = 0.35   # fraction of single-turn sequences (the exact inference layout)
+SHORT_PAD = 0.7       # fraction of last turns with answer + 1..3 eot (else runner lengths)
 
 
 # ------------------------------------------------------------------------------------------
@@ -55,6 +57,41 @@ def hparams(a):
     }
 
 
+@torch.no_grad()
+def init_projector(W, cfg, head, scenes, out_std):
+    """Data-dependent init of the mlp2x_gelu projector on the stage-1 tower's features (the
+    tower has no final LayerNorm, so its features carry a large image-independent mean):
+    layer 0 = [principal directions of the centred features; the stage-1 head's colour /
+    shape / layout-cell directions; a few random rows] with one global scale, bias = minus the
+    mapped mean, so the GELU input is centred; layer 2 = scaled identity with the bias that
+    centres the output. The image tokens then start clearly image-dependent."""
+    Wp = "model.mm_projector."
+    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
+    mu = F.mean(0)
+    Fc = F - mu
+    # principal directions (no whitening: a drifting tower would be amplified along weak
+    # directions), one global scale so the mapped features have unit mean variance
+    ev, U = torch.linalg.eigh(Fc.T @ Fc / len(Fc))
+    Wpc = U.T.flip(0) / ev.clamp_min(0).mean().sqrt()
+    rows = [Wpc]
+    Hw = head["tok.weight"]
+    Hw = Hw / (Fc @ Hw.T).std(0).mean().clamp_min(1e-6)
+    rows.append(Hw)
+    D = W[Wp + "0.weight"].shape[0]
+    rows = torch.cat(rows, 0)[:D]
+    if rows.shape[0] < D:
+        extra = torch.randn(D - rows.shape[0], cfg.v_hidden) * 0.02
+        extra = extra / (Fc @ extra.T).std(0)[:, None]
+        rows = torch.cat([rows, extra], 0)
+    W[Wp + "0.weight"].copy_(rows)
+    W[Wp + "0.bias"].copy_(-(mu @ rows.T))
+    G1 = R.gelu_erf(F @ rows.T + W[Wp + "0.bias"])
+    W2 = torch.eye(D) * (out_std / G1.std(0).mean())
+    W[Wp + "2.weight"].copy_(W2)
+    W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
+    W["model.image_newline"].copy_(torch.randn(D) * out_std)
+
+
 def make_config(hp, ids, tok_len):
     v, l = hp["vision"], hp["llm"]
     extra = dict(l)
@@ -68,7 +105,7 @@ def make_config(hp, ids, tok_len):
     return MT.llava_config(ids, tok_len, hp["image_grid_pinpoints"], l["rope_theta"], extra)
 
 
-def init_weights(hp, V, seed):
+def init_weights(hp, V, seed, qk_std=0.02):
     """Random init in the checkpoint layout (spec 2.1 names). Linear weights N(0, 0.02), output
     projections of residual branches scaled by 1/sqrt(2 * layers), norms 1, biases 0."""
     g = torch.Generator().manual_seed(seed)
@@ -88,7 +125,7 @@ def init_weights(hp, V, seed):
         W[q + "input_layernorm.weight"] = torch.ones(D)
         W[q + "post_attention_layernorm.weight"] = torch.ones(D)
         for nm in ("q_proj", "k_proj", "v_proj"):
-            W[q + "self_attn.%s.weight" % nm] = n(D, D)
+            W[q + "self_attn.%s.weight" % nm] = n(D, D, std=qk_std if nm != "v_proj" else 0.02)
         W[q + "self_attn.o_proj.weight"] = n(D, D, std=res)
         W[q + "mlp.gate_proj.weight"] = n(F, D)
         W[q + "mlp.up_proj.weight"] = n(F, D)
@@ -140,6 +177,11 @@ def build_scenes(seed, count):
     return out
 
 
+def pool_seed(seed, chunk):
+    """Scene seed of the chunk-th data pool (fresh scenes every --refresh steps)."""
+    return seed * 1000 + 17 + chunk
+
+
 def tokenizer_corpus(scenes):
     """Texts the tokenizer is trained on: the chat template words, every user text the runner
     builds, every answer and caption (newlines split lines; special tokens are not in it)."""
@@ -156,6 +198,14 @@ def tokenizer_corpus(scenes):
 def build_tokenizer(scenes, n_merges):
     vocab, merges = MT.train_bpe(tokenizer_corpus(scenes), n_merges)
     return vocab, merges
+
+
+def load_tokenizer(d):
+    """(vocab, merges) of a model directory's tokenizer.json."""
+    with open(os.path.join(d, "tokenizer.json"), encoding="utf-8") as f:
+        tj = json.load(f)
+    return tj["model"]["vocab"], [tuple(m.split(" ")) if isinstance(m, str) else tuple(m)
+                                  for m in tj["model"]["merges"]]
 
 
 def write_tokenizer_dir(d, tok):
@@ -183,6 +233,8 @@ def prepare(scenes, cfg, ctok, bos_id):
         W_, H_ = info["size"]
         nx, ny = info["grid"]
         s["n_img"] = R.merge_geometry(W_, H_, nx, ny, g, cfg.aspect)["n_img"]
+        s["aux_tg"] = torch.from_numpy(PV.patch_targets(s["scene"], info, cfg.v_image, cfg.v_patch))
+        s["aux_glob"] = torch.from_numpy(PV.scene_globals(s["scene"]))
         for qs in s["q"].values():
             for q in qs:
                 q["ids"] = C.prompt_ids(ctok, G.user_text(q, q["no_think"]), bos_id)
@@ -198,7 +250,7 @@ def gen_len(rng, qtype, n_ans, last=True):
     lengths (2 / 16 / 64) or random ones up to them, so the model still fills long
     generation windows with eot. Earlier turns of a packed conversation: a little padding."""
     lo = n_ans + 1
-    if not last or rng.random() < 0.7:
+    if not last or rng.random() < SHORT_PAD:
         return lo + rng.randint(0, 2)
     if qtype in ("yesno", "mc"):
         g = 2 if rng.random() < 0.5 else rng.randint(lo, 12)
@@ -259,7 +311,8 @@ def batches(rng, scenes, bsz, pool_batches, max_turns):
 # loss
 # ------------------------------------------------------------------------------------------
 
-def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0):
+def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, aux_weight=0.0,
+               aux_shape_weight=1.0):
     """LLaDA-V SFT loss of one batch (see module docstring). Returns (loss, stats).
     vision_reg > 0 adds vision_reg * mean square of the per-view token mean of the projector
     output: without SigLIP's (unused) post-layernorm, a tower trained from scratch can grow a
@@ -268,8 +321,19 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0):
     llm = R.LLaDA(W, cfg)                     # views of W: rebuilt each step for autograd
     sids = sorted({b[1] for b in batch})
     views = torch.cat([scenes[s]["views"] for s in sids], 0)
-    Z = R.projector_forward(W, cfg, R.siglip_forward(W, cfg, views))
+    feats = R.siglip_forward(W, cfg, views)
+    Z = R.projector_forward(W, cfg, feats)
     reg = (Z.mean(1) ** 2).mean() if vision_reg > 0 else None
+    aux = None
+    if head is not None and aux_weight > 0:
+        # stage-1 dense vision targets at a small weight (keeps the tower from collapsing)
+        first, off = [], 0
+        for s in sids:
+            first.append(off)
+            off += scenes[s]["views"].shape[0]
+        aux, aux_acc = PV.aux_loss(head, feats, torch.cat([scenes[s]["aux_tg"] for s in sids], 0),
+                                   torch.stack([scenes[s]["aux_glob"] for s in sids]),
+                                   torch.tensor(first), aux_shape_weight)
     img = {}
     off = 0
     for s in sids:
@@ -294,8 +358,11 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0):
     tnames = sorted(TYPE_WEIGHTS)
     for b, (parts, L0) in enumerate(zip(seqs, lens)):
         last = parts[-1][1]
-        last[0].extend([eot] * (Ltot - L0))   # batch padding: more eot after the last answer
+        # normalisation: the sample's own response length (answers + their eot padding); the
+        # batch padding added next is masked and trained like the sample's own trailing eot but
+        # does not dilute the weight of its answer tokens
         n_resp = sum(len(p[1][0]) for p in parts if p[0] == "resp")
+        last[0].extend([eot] * (Ltot - L0))   # batch padding: more eot after the last answer
         tt = torch.rand((), generator=g).item()
         pm = (1 - eps) * tt + eps
         rows, pos = [], 0
@@ -323,6 +390,8 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0):
     loss = (ce * wt).sum() / len(batch)
     if reg is not None:
         loss = loss + vision_reg * reg
+    if aux is not None:
+        loss = loss + aux_weight * aux
     per_type = {}
     ced = ce.detach()
     for k, t in enumerate(tnames):
@@ -330,6 +399,7 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0):
         if sel.any():
             per_type[t] = [float(ced[sel].mean())]
     return loss, {"masked_tokens": int(len(tg)), "seq_len": Ltot, "ce_by_type": per_type,
+                  "aux": float(aux) if aux is not None else None,
                   "vision_mean_sq": float(reg) if reg is not None else None}
 
 
@@ -384,7 +454,35 @@ def main():
     ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v1"))
     ap.add_argument("--work", default="/tmp/trainer")
     ap.add_argument("--seed", type=int, default=1000, help="data + init seed (eval uses others)")
-    ap.add_argument("--scenes", type=int, default=6000)
+    ap.add_argument("--scenes", type=int, default=6000, help="scenes per data pool")
+    ap.add_argument("--refresh", type=int, default=0,
+                    help="a fresh pool of --scenes new scenes every N steps (0: one pool)")
+    ap.add_argument("--tok-scenes", type=int, default=6000,
+                    help="scenes (seed --seed) whose texts the BPE tokenizer is trained on")
+    ap.add_argument("--tokenizer-from", help="model dir whose tokenizer.json to reuse")
+    ap.add_argument("--init-vision", help="stage-1 file of pretrain_vision.py (tower + head)")
+    ap.add_argument("--init-llm", help="model dir whose language model (embeddings, layers, "
+                                       "norm, lm_head) initialises this run")
+    ap.add_argument("--llm-qk-std", type=float, default=0.02,
+                    help="init std of the LLM's q/k projections (larger: sharper attention from "
+                         "the start, a shorter plateau before answers depend on the question)")
+    ap.add_argument("--projector-init", default="data", choices=["data", "random"])
+    ap.add_argument("--img-scale", type=float, default=0.3,
+                    help="per-dimension std of the initial image tokens (data init)")
+    ap.add_argument("--aux-weight", type=float, default=0.0,
+                    help="weight of the stage-1 dense vision loss kept during SFT")
+    ap.add_argument("--aux-shape-weight", type=float, default=1.0,
+                    help="weight of the shape term inside the stage-1 loss")
+    ap.add_argument("--vision-lr-mult", type=float, default=1.0)
+    ap.add_argument("--freeze-vision-steps", type=int, default=0)
+    ap.add_argument("--clip", type=float, default=1.0, help="gradient-norm clip")
+    ap.add_argument("--short-pad", type=float, default=0.7,
+                    help="fraction of last turns padded with 1..3 eot only (else the runner's "
+                         "generation lengths 2 / 16 / 64 or random up to them)")
+    ap.add_argument("--type-weights", default="",
+                    help="open,yesno,mc,caption sampling weights (default %s)" % TYPE_WEIGHTS)
+    ap.add_argument("--single-turn", type=float, default=0.35,
+                    help="fraction of single-turn sequences (the rest pack 2..--max-turns turns)")
     ap.add_argument("--merges", type=int, default=700)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=8)
@@ -413,6 +511,12 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
+    global TURNS_SINGLE, SHORT_PAD
+    TURNS_SINGLE = a.single_turn
+    SHORT_PAD = a.short_pad
+    if a.type_weights:
+        TYPE_WEIGHTS.update(zip(("open", "yesno", "mc", "caption"),
+                                (float(x) for x in a.type_weights.split(","))))
     if a.export_only:
         export_checkpoint(a)
         return
@@ -427,15 +531,38 @@ def main():
 
     t_start = time.time()
     hp = hparams(a)
-    scenes = build_scenes(a.seed, a.scenes)
+    chunk = 0
+    scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
     log("scenes: %d (%.1fs)" % (len(scenes), time.time() - t_start))
     tok_dir = os.path.join(a.work, "tok")
-    tok = build_tokenizer(scenes, a.merges)
+    if a.tokenizer_from:
+        tok = load_tokenizer(a.tokenizer_from)
+    else:
+        tok = build_tokenizer(build_scenes(a.seed, a.tok_scenes), a.merges)
     write_tokenizer_dir(tok_dir, tok)
     ids = {s: len(tok[0]) + i for i, s in enumerate(MT.SPECIALS)}
     tok_len = len(tok[0]) + len(MT.SPECIALS)
     config = make_config(hp, ids, tok_len)
-    W = init_weights(hp, tok_len, a.seed)
+    W = init_weights(hp, tok_len, a.seed, a.llm_qk_std)
+    head = None
+    if a.init_vision:
+        st1 = torch.load(a.init_vision)
+        for k, v in st1["W"].items():
+            assert W[k].shape == v.shape, (k, W[k].shape, v.shape)
+            W[k] = v.clone()
+        head = {k: v.clone() for k, v in st1["head"].items()}
+        log("vision tower from stage 1 %s (%d steps, probe %s)" % (a.init_vision, st1["steps"],
+                                                                  json.dumps(st1["probe"])))
+    if a.init_llm:
+        W0 = R.load_weights(a.init_llm)
+        n_ = 0
+        for k, v in W0.items():
+            if "vision_tower" in k or "mm_projector" in k or k == "model.image_newline":
+                continue
+            assert W[k].shape == v.shape, (k, W[k].shape, v.shape)
+            W[k] = v.clone()
+            n_ += 1
+        log("language model (%d tensors) from %s" % (n_, a.init_llm))
     # the reference Config parses the very config.json / tokenizer.json that is exported
     MT.write_json(os.path.join(tok_dir, "config.json"), config)
     hft = C.HFTokenizer(os.path.join(tok_dir, "tokenizer.json"))
@@ -443,6 +570,9 @@ def main():
     cfg = R.Config(tok_dir, W, hft)
     ctok = C.CachedTokenizer(hft)
     prepare(scenes, cfg, ctok, cfg.bos_id)
+    if a.init_vision and a.projector_init == "data":
+        init_projector(W, cfg, head, scenes[:300], a.img_scale)
+        log("projector: data-dependent init (centred PCA whitening + stage-1 head directions)")
     nimg = [s["n_img"] for s in scenes]
     ntext = [len(q["ids"]) - 1 for s in scenes[:200] for qs in s["q"].values() for q in qs]
     log("image tokens min/mean/max %d/%.1f/%d; prompt text tokens min/mean/max %d/%.1f/%d"
@@ -451,13 +581,19 @@ def main():
     log("tokenizer: %d base + %d special = %d; params %d (%.2f MB F32); prep %.1fs"
         % (len(tok[0]), len(MT.SPECIALS), tok_len, nparam, nparam * 4 / 1e6, time.time() - t_start))
 
-    params = [W[k].requires_grad_() for k in sorted(W)]
-    decay = [W[k] for k in sorted(W) if W[k].dim() >= 2 and "position_embedding" not in k]
-    nodecay = [W[k] for k in sorted(W) if not (W[k].dim() >= 2 and "position_embedding" not in k)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd},
-                             {"params": nodecay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.95))
-    del params
+    for k in sorted(W):
+        W[k].requires_grad_()
+    is_vis = lambda k: "vision_tower" in k  # noqa: E731
+    groups = []
+    for vis in (False, True):
+        for dec in (True, False):
+            ks = [k for k in sorted(W) if is_vis(k) == vis and
+                  (W[k].dim() >= 2 and "position_embedding" not in k) == dec]
+            ps = [W[k] for k in ks] + ([v.requires_grad_() for v in head.values()
+                                        if (v.dim() >= 2) == dec] if (vis and head) else [])
+            groups.append({"params": ps, "weight_decay": a.wd if dec else 0.0,
+                           "lr_mult": a.vision_lr_mult if vis else 1.0, "vis": vis})
+    opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.95))
     rng = random.Random(a.seed + 1)
     g = torch.Generator().manual_seed(a.seed + 2)
     start, hist, prev_time = 0, {"step": [], "loss": [], "ce_by_type": {}}, 0.0
@@ -468,6 +604,9 @@ def main():
         with torch.no_grad():
             for k in W:
                 W[k].copy_(st["W"][k])
+            if head is not None and "head" in st:
+                for k in head:
+                    head[k].copy_(st["head"][k])
         start, hist, prev_time = st["step"], st["hist"], st.get("train_time", 0.0)
         if a.reinit_vision:
             fresh = init_weights(hp, tok_len, a.seed + 7)
@@ -482,6 +621,10 @@ def main():
             opt.load_state_dict(st["opt"])
         rng.setstate(st["rng"])
         g.set_state(st["g"])
+        if a.refresh and start // a.refresh:
+            chunk = start // a.refresh
+            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
+            prepare(scenes, cfg, ctok, cfg.bos_id)
         log("resumed at step %d" % start)
     stream = batches(rng, scenes, a.batch, 8, a.max_turns)
 
@@ -501,13 +644,25 @@ def main():
     acc_loss, acc_n = 0.0, 0
     ce_acc = {}
     for step in range(start, a.steps):
+        if a.refresh and step > start and step % a.refresh == 0:
+            # fresh scenes: a new pool (its own seed), a new batch stream over it
+            t_r = time.time()
+            chunk = step // a.refresh
+            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
+            prepare(scenes, cfg, ctok, cfg.bos_id)
+            stream = batches(rng, scenes, a.batch, 8, a.max_turns)
+            log("scene pool %d (seed %d) built in %.1fs" % (chunk, pool_seed(a.seed, chunk),
+                                                            time.time() - t_r))
+        frozen = step < a.freeze_vision_steps
         for gr in opt.param_groups:
-            gr["lr"] = lr_at(step)
+            gr["lr"] = lr_at(step) * (0.0 if (frozen and gr["vis"]) else gr["lr_mult"])
         batch = next(stream)
-        loss, st = batch_loss(W, cfg, batch, scenes, g, vision_reg=a.vision_reg)
+        loss, st = batch_loss(W, cfg, batch, scenes, g, vision_reg=a.vision_reg, head=head,
+                              aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_([W[k] for k in sorted(W)], 1.0)
+        gn = torch.nn.utils.clip_grad_norm_([p_ for gr in opt.param_groups for p_ in gr["params"]],
+                                            a.clip)
         opt.step()
         acc_loss += float(loss)
         acc_n += 1
@@ -524,15 +679,16 @@ def main():
             hist["loss"].append(acc_loss / acc_n)
             for t, v in ce_acc.items():
                 hist["ce_by_type"].setdefault(t, []).append((step + 1, float(np.mean(v))))
-            log("step %d/%d loss %.4f lr %.2e gnorm %.2f vis %s ce %s | %.2fs/step eta %.0fmin"
+            log("step %d/%d loss %.4f lr %.2e gnorm %.2f aux %s ce %s | %.2fs/step eta %.0fmin"
                 % (step + 1, a.steps, acc_loss / acc_n, lr_at(step), float(gn),
-                   "%.3g" % st["vision_mean_sq"] if st["vision_mean_sq"] is not None else "-",
+                   "%.3g" % st["aux"] if st["aux"] is not None else "-",
                    " ".join("%s=%.3f" % (t, np.mean(v)) for t, v in sorted(ce_acc.items())),
                    el / done, (a.steps - step - 1) * el / done / 60))
             acc_loss, acc_n, ce_acc = 0.0, 0, {}
         last = step + 1 == a.steps or (a.minutes and used() >= a.minutes * 60)
         if (step + 1) % a.ckpt_every == 0 or last:
             torch.save({"W": {k: v.detach() for k, v in W.items()}, "opt": opt.state_dict(),
+                        "head": {k: v.detach() for k, v in head.items()} if head else None,
                         "step": step + 1, "hist": hist, "rng": rng.getstate(),
                         "g": g.get_state(),
                         "train_time": prev_time_total + prev_time + time.time() - t_train}, ck + ".tmp")
@@ -552,11 +708,12 @@ def finish(a, W, config, tok, hp, hist, train_time, wall):
                                                           "bench_only")}
     info = {"steps_done": hist["step"][-1] if hist["step"] else 0,
             "hyper_parameters": {**hpj, "arch": hp, "type_weights": TYPE_WEIGHTS,
-                                 "single_turn_fraction": TURNS_SINGLE,
+                                 "single_turn_fraction": TURNS_SINGLE, "short_pad": SHORT_PAD,
                                  "optimizer": "AdamW betas (0.9, 0.95), warmup then cosine to 5%, "
                                               "clip 1.0, progress = max(step, wall-clock) fraction",
                                  "mask_eps": 1e-3, "response_padding": "<|eot_id|>"},
             "params": nparam, "size_bytes_f32": nparam * 4, "tokenizer_len": config["vocab_size"],
+            "stage1_vision_pretraining": stage1_info(a),
             "wall_time_s": round(wall, 1), "train_time_s": round(train_time, 1),
             "final_loss_mean_last_50_steps": float(np.mean(hist["loss"][-10:])) if hist["loss"] else None,
             "loss_curve": {"step": hist["step"], "loss": [round(x, 5) for x in hist["loss"]]},
@@ -565,6 +722,15 @@ def finish(a, W, config, tok, hp, hist, train_time, wall):
     draw_loss_png(os.path.join(a.out, "loss.png"), hist["step"], hist["loss"],
                   "shapes-v1 LLaDA-V SFT loss (log scale), batch %d, %d steps, %.0f min training"
                   % (a.batch, info["steps_done"], train_time / 60))
+
+
+def stage1_info(a):
+    if not getattr(a, "init_vision", None) or not os.path.exists(a.init_vision):
+        return None
+    st = torch.load(a.init_vision)
+    return {"file": a.init_vision, "args": st["args"], "steps": st["steps"],
+            "train_s": st["train_s"], "probe_heldout": st["probe"],
+            "loss_curve": st["loss"][::max(1, len(st["loss"]) // 200)]}
 
 
 def export_checkpoint(a):
