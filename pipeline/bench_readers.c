@@ -330,6 +330,7 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
         free(t);
         if (!ok) { RD_OOM(b, s, f); return; }
     }
+    int n_answer = s->n_golds;   /* 0 or 1: the "answer" field */
     if ((v = rd_get(o, "answers", NULL))) {
         if (!cJSON_IsArray(v)) { rd_sample_error(b, s, f, "id %s: \"answers\" is not an array", s->id); return; }
         cJSON_ArrayForEach(e, v) {
@@ -339,6 +340,14 @@ static void rd_native_obj(lv_bench *b, lv_sample *s, const cJSON *o, const rd_li
             free(t);
             if (!ok) { RD_OOM(b, s, f); return; }
         }
+        /* "answer" repeated among "answers" is the same gold, not one more vote: counting it
+         * would turn two alternatives into three and the open metric into VQA accuracy */
+        for (int g = n_answer; n_answer == 1 && g < s->n_golds; g++)
+            if (!strcmp(s->golds[0], s->golds[g])) {
+                free(s->golds[0]);
+                memmove(s->golds, s->golds + 1, (size_t)(--s->n_golds) * sizeof *s->golds);
+                break;
+            }
     }
     if ((v = rd_get(o, "choices", NULL))) {
         if (!cJSON_IsArray(v)) { rd_sample_error(b, s, f, "id %s: \"choices\" is not an array", s->id); return; }

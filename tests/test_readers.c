@@ -406,6 +406,22 @@ START_TEST(test_failures)
     ck_assert_int_eq(b->n_errors, 0);
     ck_assert_str_eq(b->samples[0].golds[0], "yes");
     lv_bench_free(b);
+    /* "answer" repeated in "answers" is one gold (two alternatives stay exact match, not a
+     * three-vote VQA accuracy); a different "answer" is kept; VQA's repeated votes stay */
+    const char *alt = "{\"id\":\"c\",\"question\":\"how many?\",\"answer\":\"2\",\"answers\":[\"2\",\"two\"]}\n"
+                      "{\"id\":\"d\",\"question\":\"q\",\"answer\":\"x\",\"answers\":[\"y\",\"z\"]}\n"
+                      "{\"id\":\"e\",\"question\":\"q\",\"answers\":[\"a\",\"a\",\"a\"]}\n";
+    const char *d3 = lv_test_join(dir, "alt.jsonl");
+    lv_test_write_file(d3, alt, strlen(alt));
+    ck_assert_int_eq(lv_bench_load(&b, d3, &p), LV_OK);
+    ck_assert_int_eq(b->samples[0].n_golds, 2);
+    ck_assert_str_eq(b->samples[0].golds[0], "2");
+    ck_assert_str_eq(b->samples[0].golds[1], "two");
+    ck_assert_int_eq(lv_bench_metric(b, &b->samples[0]), LV_METRIC_EXACT);
+    ck_assert_int_eq(b->samples[1].n_golds, 3);
+    ck_assert_int_eq(b->samples[2].n_golds, 3);
+    ck_assert_int_eq(lv_bench_metric(b, &b->samples[2]), LV_METRIC_VQA);
+    lv_bench_free(b);
     unsigned char *out;
     size_t n;
     ck_assert_int_eq(lv_base64_decode("aGVsbG8=", 8, &out, &n), LV_OK);
