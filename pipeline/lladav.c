@@ -328,13 +328,13 @@ static lv_status lv_model_image(lv_model *m, int kind, const void *key, size_t n
     return LV_OK;
 }
 
-/* The request once its image rows are known (st NULL: text only); t0 = start of the call. */
+/* The request once its image rows are known (st NULL: text only); p: lv_model_begin's
+ * sampler parameters; t0 = start of the call. */
 static lv_status lv_model_run(lv_model *m, const lv_image_stages *st, const char *question,
-                              const lv_sampler_params *sp, lv_result *r, double t0)
+                              const lv_sampler_params *sp, lv_diffusion_params p, lv_result *r,
+                              double t0)
 {
     lv_sampler_params def = lv_sampler_default_params();
-    lv_diffusion_params p;
-    LV_TRY(lv_sampler_apply(sp ? sp : &def, &m->dir.ids, &p));
     if (!question) return lv_fail(LV_ERR_ARG, "ask: no question");
     lv_gen_image gi = {0};   /* borrows st->embeds for lv_gen_prompt */
     int32_t *ids = NULL, *out = NULL;
@@ -382,15 +382,15 @@ static lv_status lv_model_run(lv_model *m, const lv_image_stages *st, const char
     return s;
 }
 
-/* Checks before any work, so a bad request costs no image decode or encode. */
+/* Checks before any work, so a bad request costs no image decode or encode; *p: the sampler
+ * parameters of the request. */
 static lv_status lv_model_begin(lv_model *m, int has_image, const char *name,
-                                const lv_sampler_params *sp, lv_result *r)
+                                const lv_sampler_params *sp, lv_result *r, lv_diffusion_params *p)
 {
     memset(r, 0, sizeof *r);
     if (has_image && !m->ie) return lv_model_no_vision(m, name);
     lv_sampler_params def = lv_sampler_default_params();
-    lv_diffusion_params p;
-    return lv_sampler_apply(sp ? sp : &def, &m->dir.ids, &p);
+    return lv_sampler_apply(sp ? sp : &def, &m->dir.ids, p);
 }
 
 static lv_status lv_model_finish(lv_status s, lv_result *r)
@@ -403,14 +403,15 @@ lv_status lv_model_ask_rgb(lv_model *m, const lv_image *img, const char *questio
                            const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, img != NULL, "image", sp, r));
+    lv_diffusion_params p;
+    LV_TRY(lv_model_begin(m, img != NULL, "image", sp, r, &p));
     const lv_image_stages *st = NULL;
     lv_status s = LV_OK;
     if (img) {
         size_t n = (size_t)img->width * (size_t)img->height * 3;
         s = lv_model_image(m, 1, img->rgb, n, "image", img, r, &st);
     }
-    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, p, r, t0);
     return lv_model_finish(s, r);
 }
 
@@ -418,10 +419,11 @@ lv_status lv_model_ask_memory(lv_model *m, const void *data, size_t size, const 
                               const char *question, const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, 1, name, sp, r));
+    lv_diffusion_params p;
+    LV_TRY(lv_model_begin(m, 1, name, sp, r, &p));
     const lv_image_stages *st = NULL;
     lv_status s = lv_model_image(m, 0, data, size, name, NULL, r, &st);
-    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, p, r, t0);
     return lv_model_finish(s, r);
 }
 
@@ -429,7 +431,8 @@ lv_status lv_model_ask(lv_model *m, const char *image_path, const char *question
                        const lv_sampler_params *sp, lv_result *r)
 {
     double t0 = lv_now();
-    LV_TRY(lv_model_begin(m, image_path != NULL, image_path, sp, r));
+    lv_diffusion_params p;
+    LV_TRY(lv_model_begin(m, image_path != NULL, image_path, sp, r, &p));
     unsigned char *data = NULL;
     size_t n = 0;
     const lv_image_stages *st = NULL;
@@ -439,7 +442,7 @@ lv_status lv_model_ask(lv_model *m, const char *image_path, const char *question
         r->t_decode = lv_now() - t0;   /* reading; decoding adds to it on a cache miss */
         if (s == LV_OK) s = lv_model_image(m, 0, data, n, image_path, NULL, r, &st);
     }
-    if (s == LV_OK) s = lv_model_run(m, st, question, sp, r, t0);
+    if (s == LV_OK) s = lv_model_run(m, st, question, sp, p, r, t0);
     free(data);
     return lv_model_finish(s, r);
 }
