@@ -581,7 +581,6 @@ static lv_status lv_llada_logits_cached(lv_llada_session *s, const int32_t *tail
     for (int i = 0; i < n_rows; i++) s->abs_rows[i] = rows[i] + Lp;
     LV_TRY(lv_llada_forward_kv(s->m, s->kv, s->x, T, q0, q1, s->abs_rows, n_rows, logits));
     if (take) {
-        s->n_prefix_reused++;
         ps->n_reused++;
     } else if (full && P && !s->kv_full) {
         /* the first full pass of a request the store cannot serve: keep its prefix */

@@ -109,7 +109,6 @@ typedef struct {
     int n_full, n_partial;   /* passes run as full / cached forwards */
     struct lv_prefix_store *store;   /* reuse_prefix: borrowed from the lv_llada_dir */
     int prefix_rows;                 /* rows [0, prefix_rows) the store may hold */
-    int n_prefix_reused;             /* full passes that took the prefix from the store */
     int n_dllm;              /* dLLM-Cache passes since the session started */
 } lv_llada_session;
 

@@ -18,6 +18,7 @@
 
 #include "cmd_generate.h"
 #include "merge.h"
+#include "metrics.h"   /* lv_hash64 */
 
 #ifndef LV_INSTALL_MODELS_DIR
 #define LV_INSTALL_MODELS_DIR "/usr/local/share/lladav/models"
@@ -57,13 +58,8 @@ struct lv_model {
 
 static uint64_t lv_key_hash(int kind, const void *key, size_t n, int w, int h)
 {
-    uint64_t x = 1469598103934665603ull;
-    const unsigned char *p = key;
     const int64_t head[4] = {kind, (int64_t)n, w, h};
-    const unsigned char *hp = (const unsigned char *)head;
-    for (size_t i = 0; i < sizeof head; i++) x = (x ^ hp[i]) * 1099511628211ull;
-    for (size_t i = 0; i < n; i++) x = (x ^ p[i]) * 1099511628211ull;
-    return x;
+    return lv_hash64(lv_hash64(LV_HASH64_INIT, head, sizeof head), key, n);
 }
 
 static lv_image_entry *lv_cache_find(lv_model *m, int kind, const void *key, size_t n, uint64_t hash,
