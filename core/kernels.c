@@ -315,16 +315,7 @@ static void lv_attention_task(void *ctx, int task)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Tk, HD, 1.0f / sqrtf((float)HD),
                 j->q + (size_t)q0 * ld + (size_t)h * HD, ld, j->k + (size_t)h * HD, ld, 0.0f,
                 scores, Tk);
-    for (int r = 0; r < n; r++) {
-        float *xr = scores + (size_t)r * Tk;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int i = 0; i < Tk; i++) mx = xr[i] > mx ? xr[i] : mx;
-        for (int i = 0; i < Tk; i++) {
-            xr[i] = expf(xr[i] - mx);
-            sum += xr[i];
-        }
-        for (int i = 0; i < Tk; i++) xr[i] /= sum;
-    }
+    for (int r = 0; r < n; r++) lv_softmax_row(scores + (size_t)r * Tk, Tk);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HD, Tk, 1.0f, scores, Tk,
                 j->v + (size_t)h * HD, ld, 0.0f, j->out + (size_t)q0 * ld + (size_t)h * HD, ld);
 }
@@ -332,6 +323,8 @@ static void lv_attention_task(void *ctx, int task)
 void lv_attention_rect(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
                        int H, int HD)
 {
+    if (lv_the_precision == LV_PRECISION_BF16 && lv_attention_bf16(out, q, nq, k, v, Tk, H, HD))
+        return;
     lv_attn_job j = {out, q, k, v, nq, Tk, H, HD, (nq + LV_ATTN_QBLOCK - 1) / LV_ATTN_QBLOCK};
     lv_parallel_for(j.n_qb * H, lv_attention_task, &j);
 }
@@ -381,17 +374,7 @@ static void lv_softmax_task(void *ctx, int task)
     const lv_ew_job *j = ctx;
     size_t lo, hi;
     lv_range(j, task, (size_t)j->T, &lo, &hi);
-    const int n = j->D;
-    for (size_t r = lo; r < hi; r++) {
-        float *xr = j->out + r * n;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int i = 0; i < n; i++) mx = xr[i] > mx ? xr[i] : mx;
-        for (int i = 0; i < n; i++) {
-            xr[i] = expf(xr[i] - mx);
-            sum += xr[i];
-        }
-        for (int i = 0; i < n; i++) xr[i] /= sum;
-    }
+    for (size_t r = lo; r < hi; r++) lv_softmax_row(j->out + r * j->D, j->D);
 }
 
 void lv_softmax_rows(float *x, int rows, int n)

@@ -88,8 +88,18 @@ void lv_attention_ref(float *out, const float *q, const float *k, const float *v
 void lv_attention_rect(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
                        int H, int HD);
 
-/* In-place softmax of each of `rows` rows of length n (float32, max-subtracted). */
+/* The bf16 path of lv_attention_rect (under LV_PRECISION_BF16; kernels_bf16.c): q, k, then
+ * the probabilities and v rounded to bf16, products summed in float32 by AVX512-BF16, float32
+ * softmax; one task per head. Returns 0 (nothing written) without AVX512-BF16. */
+int lv_attention_bf16(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
+                      int H, int HD);
+
+/* In-place softmax of each of `rows` rows of length n (float32, max-subtracted);
+ * lv_softmax_row is one row on the calling thread (the attention's rows): AVX-512 exp
+ * (Cephes, 1-2 ulp) and 16-lane sums when the CPU has AVX-512F (kernels_bf16.c), else expf
+ * and a running sum; either way a fixed order. */
 void lv_softmax_rows(float *x, int rows, int n);
+void lv_softmax_row(float *x, int n);
 void lv_softmax_rows_ref(float *x, int rows, int n);
 /* float64 softmax probability of entry idx of l[n]: exp(l[idx] - max) / Σ exp(l - max), summed
  * in index order (spec §6.7). -inf entries contribute 0. */

@@ -10,11 +10,15 @@
  * each lane sums a fixed subset of k and the 16 lanes are added in a fixed tree at the end,
  * so every output depends only on its own row and column: results are the same for any
  * thread count and any column slicing.
+ *
+ * Also here, as the other users of AVX-512 intrinsics: the bf16 attention of --precision bf16
+ * (lv_attention_bf16) and the vectorised softmax row with its exp (lv_softmax_row).
  */
 #include "kernels.h"
 
 #include <cpuid.h>
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,5 +147,249 @@ int lv_matmul_bf16(float *y, const float *x, const lv_tensor *W, const float *bi
     lv_bf16_job j = {y, lv_bf16_xbuf, (const uint16_t *)W->data, bias, M, K, Kp, N,
                      accumulate ? 1.0f : 0.0f};
     lv_parallel_for((N + LV_BF16_NC - 1) / LV_BF16_NC, lv_bf16_task, &j);
+    return 1;
+}
+
+/* ---- attention with bf16 operands (--precision bf16) -------------------------------------
+ *
+ * Same math as lv_attention_task of kernels.c, but both products run on vdpbf16ps: q and k
+ * rounded to bf16 for the scores, the probabilities and v rounded to bf16 for the output,
+ * float32 sums throughout and a float32 softmax. The GEMM layout differs from lv_bf16_task's:
+ * K is short here (HD = 64..128 for the scores), so instead of dot products with a horizontal
+ * sum per output the kernel keeps rows of outputs in registers and adds one k-pair at a time
+ * (a broadcast pair of A times a packed row of B: B[p][n] = (b[2p, n], b[2p+1, n]) as one
+ * 32-bit word, which is the operand vdpbf16ps takes). Each output is summed over k in order,
+ * so results are the same for any thread count. */
+
+#define LV_PK_MR 8    /* output rows per register tile */
+#define LV_ATTN_QB 256   /* query rows per block (as kernels.c) */
+
+/* C[mr, 32] = A[mr, 2·kp] · B[2·kp, 32]: A as bf16-pair words [mr][lda], B as words [kp][ldb]. */
+LV_BF16_TARGET __attribute__((always_inline)) static inline void
+lv_pk_tile(float *C, int ldc, const uint32_t *A, int lda, const uint32_t *B, int ldb, int kp,
+           int mr)
+{
+    __m512 c0[LV_PK_MR], c1[LV_PK_MR];
+#pragma GCC unroll 8
+    for (int a = 0; a < LV_PK_MR; a++) c0[a] = c1[a] = _mm512_setzero_ps();
+    for (int p = 0; p < kp; p++) {
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(B + (size_t)p * ldb);
+        __m512bh b1 = (__m512bh)_mm512_loadu_si512(B + (size_t)p * ldb + 16);
+#pragma GCC unroll 8
+        for (int a = 0; a < mr; a++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)A[(size_t)a * lda + p]);
+            c0[a] = _mm512_dpbf16_ps(c0[a], av, b0);
+            c1[a] = _mm512_dpbf16_ps(c1[a], av, b1);
+        }
+    }
+#pragma GCC unroll 8
+    for (int a = 0; a < mr; a++) {
+        _mm512_storeu_ps(C + (size_t)a * ldc, c0[a]);
+        _mm512_storeu_ps(C + (size_t)a * ldc + 16, c1[a]);
+    }
+}
+
+/* C[M, N] = A · B for N a multiple of 32 (C padded by the caller); B in strips of 32
+ * columns, strip s = words [kp][32] at B + s·kp·32, so a tile reads it front to back. */
+LV_BF16_TARGET static void lv_pk_gemm(float *C, int ldc, const uint32_t *A, int lda,
+                                      const uint32_t *B, int M, int N, int kp)
+{
+    for (int n = 0; n < N; n += 32) {
+        const uint32_t *Bs = B + (size_t)(n / 32) * kp * 32;
+        int m = 0;
+        for (; m + LV_PK_MR <= M; m += LV_PK_MR)
+            lv_pk_tile(C + (size_t)m * ldc + n, ldc, A + (size_t)m * lda, lda, Bs, 32, kp,
+                       LV_PK_MR);
+        for (; m < M; m++)
+            lv_pk_tile(C + (size_t)m * ldc + n, ldc, A + (size_t)m * lda, lda, Bs, 32, kp, 1);
+    }
+}
+
+/* 16 floats to 16 bf16 (round to nearest even), zero-extended into 32-bit lanes. */
+LV_BF16_TARGET static inline __m512i lv_bf16_lanes(__m512 x)
+{
+    return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x));
+}
+
+/* n floats of x to bf16 pairs: out[i] = (bf16(x[2i]), bf16(x[2i+1])), zero past n; np words. */
+LV_BF16_TARGET static void lv_pack_pairs(uint32_t *out, const float *x, int n, int np)
+{
+    for (int i = 0; i < np; i += 16) {
+        int r = n - 2 * i;
+        __mmask16 lo = r >= 16 ? 0xffff : r > 0 ? (__mmask16)((1u << r) - 1u) : 0;
+        __mmask16 hi = r >= 32 ? 0xffff : r > 16 ? (__mmask16)((1u << (r - 16)) - 1u) : 0;
+        __m512 a = _mm512_maskz_loadu_ps(lo, x + 2 * i), b = _mm512_maskz_loadu_ps(hi, x + 2 * i + 16);
+        __mmask16 st = np - i >= 16 ? 0xffff : (__mmask16)((1u << (np - i)) - 1u);
+        _mm512_mask_storeu_epi32(out + i, st, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+    }
+}
+
+#define LV_AVX512_TARGET __attribute__((target("avx512f")))
+
+/* exp of 16 floats, Cephes expf: x = n·ln2 + r (ln2 split in two for an exact n·ln2_hi),
+ * exp(r) by a degree-7 polynomial on |r| <= ln2/2, times 2^n by vscalefps; relative error
+ * ~2e-7 (1-2 ulp), the range clamped to float's; NaN propagates (x is max/min's 2nd operand). */
+LV_AVX512_TARGET __attribute__((always_inline)) static inline __m512 lv_exp16(__m512 x)
+{
+    x = _mm512_max_ps(_mm512_set1_ps(-87.33654f), x);
+    x = _mm512_min_ps(_mm512_set1_ps(88.37626f), x);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(y, n);
+}
+
+static int lv_avx512f_available(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        unsigned a, b, c, d;
+        cached = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 16 & 1);
+    }
+    return cached;
+}
+
+/* x[0:n] = softmax(x) in float32 (lv_softmax_row on AVX-512F): max, exp(x - max) summed in
+ * 16 lanes (fixed order), divided by the sum. */
+LV_AVX512_TARGET static void lv_softmax16(float *x, int n)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
+    if (i < n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, (__mmask16)((1u << (n - i)) - 1u), x + i));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 e = _mm512_maskz_mov_ps(k, lv_exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m)));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_mask_storeu_ps(x + i, k, e);
+    }
+    const __m512 s = _mm512_set1_ps(_mm512_reduce_add_ps(sum));
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(x + i, k, _mm512_div_ps(_mm512_maskz_loadu_ps(k, x + i), s));
+    }
+}
+
+void lv_softmax_row(float *x, int n)
+{
+    if (lv_avx512f_available()) {
+        lv_softmax16(x, n);
+        return;
+    }
+    float mx = -INFINITY, sum = 0.0f;
+    for (int i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - mx);
+        sum += x[i];
+    }
+    for (int i = 0; i < n; i++) x[i] /= sum;
+}
+
+/* p = softmax(scale · s[0:n]) as bf16 pairs (np = ceil(n/2) words, zero padded): exp in
+ * place in s, summed in 16 lanes (fixed order), then scaled by 1/sum and rounded. */
+LV_BF16_TARGET static void lv_softmax_pairs(uint32_t *p, float *s, int n, int np, float scale)
+{
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + i));
+    if (i < n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, (__mmask16)((1u << (n - i)) - 1u), s + i));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sc = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 e = lv_exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + i), m), sc));
+        e = _mm512_maskz_mov_ps(k, e);
+        sum = _mm512_add_ps(sum, e);
+        _mm512_mask_storeu_ps(s + i, k, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (i = 0; i < np; i += 16) {
+        int r = n - 2 * i;
+        __mmask16 lo = r >= 16 ? 0xffff : r > 0 ? (__mmask16)((1u << r) - 1u) : 0;
+        __mmask16 hi = r >= 32 ? 0xffff : r > 16 ? (__mmask16)((1u << (r - 16)) - 1u) : 0;
+        __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(lo, s + 2 * i), inv);
+        __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(hi, s + 2 * i + 16), inv);
+        __mmask16 st = np - i >= 16 ? 0xffff : (__mmask16)((1u << (np - i)) - 1u);
+        _mm512_mask_storeu_epi32(p + i, st, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+    }
+}
+
+typedef struct {
+    float *out;
+    const float *q, *k, *v;
+    int nq, Tk, H, HD;
+} lv_bf16_attn_job;
+
+static int lv_round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+/* Task = one head: k_hᵀ and v_h packed once, then every block of 256 queries. */
+LV_BF16_TARGET static void lv_bf16_attn_task(void *ctx, int h)
+{
+    const lv_bf16_attn_job *j = ctx;
+    const int Tk = j->Tk, HD = j->HD, ld = j->H * HD;
+    const int HP = (HD + 1) / 2, TP = (Tk + 1) / 2;      /* k-pairs of the two products */
+    const int TN = lv_round_up(Tk, 32), HN = lv_round_up(HD, 32);   /* padded output widths */
+    const int QB = j->nq < LV_ATTN_QB ? j->nq : LV_ATTN_QB;
+    /* scratch (32-bit units): S [QB, TN] | O [QB, HN] | Q [QB, HP] | Kt [HP, TN] | P [QB, TP] |
+     * Vp [TP, HN] | row [2 · HN] */
+    size_t nS = (size_t)QB * TN, nO = (size_t)QB * HN, nQ = (size_t)QB * HP, nK = (size_t)HP * TN;
+    size_t nP = (size_t)QB * TP, nV = (size_t)TP * HN;
+    float *S = lv_thread_scratch(nS + nO + nQ + nK + nP + nV + 2 * (size_t)HN);
+    LV_ASSERT(S != NULL);
+    float *O = S + nS;
+    uint32_t *Q = (uint32_t *)(O + nO), *Kt = Q + nQ, *P = Kt + nK, *Vp = P + nP, *row = Vp + nV;
+
+    /* Kt = k_hᵀ in strips: word p of bf16(k[t, h]) at strip t/32, row p, lane t%32;
+     * columns t >= Tk zero */
+    memset(Kt, 0, nK * sizeof *Kt);
+    for (int t = 0; t < Tk; t++) {
+        lv_pack_pairs(row, j->k + (size_t)t * ld + (size_t)h * HD, HD, HP);
+        uint32_t *kt = Kt + (size_t)(t / 32) * HP * 32 + t % 32;
+        for (int p = 0; p < HP; p++) kt[(size_t)p * 32] = row[p];
+    }
+    /* Vp = v_h in strips: (bf16(v[2p, c]), bf16(v[2p + 1, c])) at strip c/32, row p, lane
+     * c%32; row Tk (odd Tk) and c >= HD zero */
+    for (int p = 0; p < TP; p++) {
+        const float *v0 = j->v + (size_t)(2 * p) * ld + (size_t)h * HD;
+        const float *v1 = 2 * p + 1 < Tk ? v0 + ld : NULL;
+        for (int c = 0; c < HN; c += 16) {
+            __mmask16 k = HD - c >= 16 ? 0xffff : HD > c ? (__mmask16)((1u << (HD - c)) - 1u) : 0;
+            __m512i lo = lv_bf16_lanes(_mm512_maskz_loadu_ps(k, v0 + c));
+            __m512i hi = v1 ? lv_bf16_lanes(_mm512_maskz_loadu_ps(k, v1 + c)) : _mm512_setzero_si512();
+            _mm512_storeu_si512(Vp + (size_t)(c / 32) * TP * 32 + (size_t)p * 32 + c % 32,
+                                _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        }
+    }
+    const float scale = 1.0f / sqrtf((float)HD);
+    for (int q0 = 0; q0 < j->nq; q0 += QB) {
+        const int n = j->nq - q0 < QB ? j->nq - q0 : QB;
+        for (int r = 0; r < n; r++)
+            lv_pack_pairs(Q + (size_t)r * HP, j->q + (size_t)(q0 + r) * ld + (size_t)h * HD, HD, HP);
+        lv_pk_gemm(S, TN, Q, HP, Kt, n, TN, HP);                 /* S = q kᵀ   [n, TN] */
+        for (int r = 0; r < n; r++)
+            lv_softmax_pairs(P + (size_t)r * TP, S + (size_t)r * TN, Tk, TP, scale);
+        lv_pk_gemm(O, HN, P, TP, Vp, n, HN, TP);                 /* O = p v    [n, HN] */
+        for (int r = 0; r < n; r++)
+            memcpy(j->out + (size_t)(q0 + r) * ld + (size_t)h * HD, O + (size_t)r * HN,
+                   (size_t)HD * sizeof(float));
+    }
+}
+
+int lv_attention_bf16(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
+                      int H, int HD)
+{
+    if (!lv_bf16_gemm_available() || nq <= 0 || Tk <= 0) return 0;
+    lv_bf16_attn_job j = {out, q, k, v, nq, Tk, H, HD};
+    lv_parallel_for(H, lv_bf16_attn_task, &j);
     return 1;
 }

@@ -2,6 +2,7 @@
  * shapes (|a-b| <= atol + rtol·|ref|), the arena, and the counter-based RNG. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,15 +125,16 @@ START_TEST(test_thread_count_invariance)
     for (int t = 0; t < 3; t++) {
         lv_threads_set(t + 1);
         y[t] = malloc((size_t)M * N * sizeof(float) * 2);
-        a[t] = malloc((size_t)T * H * HD * sizeof(float));
+        a[t] = malloc((size_t)T * H * HD * sizeof(float) * 2);
         lv_matmul(y[t], x, &W, NULL, M, K, N, NULL);
         lv_precision_set(LV_PRECISION_BF16);
         lv_matmul(y[t] + (size_t)M * N, x, &W, NULL, M, K, N, NULL);
+        lv_attention(a[t] + (size_t)T * H * HD, q, k, v, T, H, HD, NULL);
         lv_precision_set(LV_PRECISION_F32);
         lv_attention(a[t], q, k, v, T, H, HD, NULL);
         if (t) {
             ck_assert_mem_eq(y[t], y[0], (size_t)M * N * sizeof(float) * 2);
-            ck_assert_mem_eq(a[t], a[0], (size_t)T * H * HD * sizeof(float));
+            ck_assert_mem_eq(a[t], a[0], (size_t)T * H * HD * sizeof(float) * 2);
         }
     }
     lv_threads_set(0);
@@ -209,6 +211,45 @@ START_TEST(test_attention)
         lv_attention_rect(o, q + off, nq, k, v, T, H, HD);
         ck_assert(lv_test_close("attention_rect", o, r + off, (size_t)nq * H * HD, 1e-5, 1e-4));
         free(q); free(k); free(v); free(o); free(r); free(sc);
+    }
+}
+END_TEST
+
+/* --precision bf16: q, k, the probabilities and v rounded to bf16 (8 significant bits), so
+ * the output is close to the float64 reference on rounded q, k, v; odd HD and Tk exercise
+ * the zero padding of the bf16 pairs and of the 32-column strips; rect = rows of the square. */
+START_TEST(test_attention_bf16)
+{
+    if (!lv_bf16_gemm_available()) {
+        fprintf(stderr, "SKIP test_attention_bf16: this CPU has no AVX512-BF16\n");
+        return;
+    }
+    static const int shapes[][3] = {{1, 1, 4}, {5, 3, 7}, {33, 2, 16}, {300, 2, 72}, {601, 3, 128}};
+    for (int s = 0; s < 5; s++) {
+        int T = shapes[s][0], H = shapes[s][1], HD = shapes[s][2];
+        tk_state = (uint64_t)s + 7;
+        size_t n = (size_t)T * H * HD;
+        float *q = tk_rand(n, 2.0f), *k = tk_rand(n, 2.0f), *v = tk_rand(n, 1.0f);
+        float *o = malloc(n * sizeof *o), *r = malloc(n * sizeof *r), *o2 = malloc(n * sizeof *o2);
+        /* the reference on bf16-rounded q, k, v: what is left is the probabilities' rounding
+         * (2^-9 relative) and float32 sums */
+        float *qr = malloc(n * sizeof *qr), *kr = malloc(n * sizeof *kr), *vr = malloc(n * sizeof *vr);
+        for (size_t i = 0; i < n; i++) {
+            qr[i] = lv_bf16_to_f32(lv_f32_to_bf16(q[i]));
+            kr[i] = lv_bf16_to_f32(lv_f32_to_bf16(k[i]));
+            vr[i] = lv_bf16_to_f32(lv_f32_to_bf16(v[i]));
+        }
+        lv_attention_ref(r, qr, kr, vr, T, H, HD);
+        lv_precision_set(LV_PRECISION_BF16);
+        lv_attention(o, q, k, v, T, H, HD, NULL);
+        ck_assert(lv_test_close("attention bf16", o, r, n, 4e-3, 4e-3));
+        free(qr); free(kr); free(vr);
+        int q0 = T / 3, nq = T - q0;
+        size_t off = (size_t)q0 * H * HD;
+        lv_attention_rect(o2, q + off, nq, k, v, T, H, HD);
+        ck_assert_mem_eq(o2, o + off, (size_t)nq * H * HD * sizeof(float));
+        lv_precision_set(LV_PRECISION_F32);
+        free(q); free(k); free(v); free(o); free(r); free(o2);
     }
 }
 END_TEST
@@ -308,6 +349,7 @@ int main(void)
     tcase_add_test(tc, test_norms);
     tcase_add_test(tc, test_rope);
     tcase_add_test(tc, test_attention);
+    tcase_add_test(tc, test_attention_bf16);
     tcase_add_test(tc, test_softmax_and_activations);
     tcase_add_test(tc, test_embed_rows);
     tcase_add_test(tc, test_arena);
