@@ -410,10 +410,7 @@ static void lv_swiglu_task(void *ctx, int task)
     const lv_ew_job *j = ctx;
     size_t lo, hi;
     lv_range(j, task, j->n, &lo, &hi);
-    for (size_t i = lo; i < hi; i++) {
-        float g = j->x[i];
-        j->out[i] = g / (1.0f + expf(-g)) * j->w[i];
-    }
+    lv_swiglu_span(j->out + lo, j->x + lo, j->w + lo, hi - lo);
 }
 
 /* Flat loops are split in chunks of 4096 elements (items of the task split). */
@@ -433,13 +430,9 @@ void lv_swiglu_ref(float *out, const float *gate, const float *up, size_t n)
 static void lv_gelu_tanh_task(void *ctx, int task)
 {
     const lv_ew_job *j = ctx;
-    const float c = 0.7978845608028654f;   /* sqrt(2/pi) */
     size_t lo, hi;
     lv_range(j, task, j->n, &lo, &hi);
-    for (size_t i = lo; i < hi; i++) {
-        float v = j->out[i];
-        j->out[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
-    }
+    lv_gelu_tanh_span(j->out + lo, hi - lo);
 }
 
 void lv_gelu_tanh(float *x, size_t n)

@@ -39,7 +39,7 @@ void lv_matmul_acc(float *y, const float *x, const lv_tensor *W, const float *bi
 /* Arithmetic of GEMMs with BF16 weights, process-wide like the thread count:
  *   LV_PRECISION_F32  (default) weights widened to float32, OpenBLAS sgemm: exact float32 math;
  *   LV_PRECISION_BF16 activations rounded to bf16 (round to nearest even), products summed in
- *                     float32 by AVX512-BF16 (kernels_bf16.c): ~2x the float32 peak, but the
+ *                     float32 by AVX512-BF16 (kernels_avx512.c): ~2x the float32 peak, but the
  *                     rounding changes logits (opt-in; --precision bf16).
  * BF16 falls back to F32 when the CPU lacks AVX512-BF16 or a weight is not BF16. */
 typedef enum { LV_PRECISION_F32, LV_PRECISION_BF16 } lv_precision;
@@ -88,7 +88,7 @@ void lv_attention_ref(float *out, const float *q, const float *k, const float *v
 void lv_attention_rect(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
                        int H, int HD);
 
-/* The bf16 path of lv_attention_rect (under LV_PRECISION_BF16; kernels_bf16.c): q, k, then
+/* The bf16 path of lv_attention_rect (under LV_PRECISION_BF16; kernels_avx512.c): q, k, then
  * the probabilities and v rounded to bf16, products summed in float32 by AVX512-BF16, float32
  * softmax; one task per head. Returns 0 (nothing written) without AVX512-BF16. */
 int lv_attention_bf16(float *out, const float *q, int nq, const float *k, const float *v, int Tk,
@@ -96,7 +96,7 @@ int lv_attention_bf16(float *out, const float *q, int nq, const float *k, const 
 
 /* In-place softmax of each of `rows` rows of length n (float32, max-subtracted);
  * lv_softmax_row is one row on the calling thread (the attention's rows): AVX-512 exp
- * (Cephes, 1-2 ulp) and 16-lane sums when the CPU has AVX-512F (kernels_bf16.c), else expf
+ * (Cephes, 1-2 ulp) and 16-lane sums when the CPU has AVX-512F (kernels_avx512.c), else expf
  * and a running sum; either way a fixed order. */
 void lv_softmax_rows(float *x, int rows, int n);
 void lv_softmax_row(float *x, int n);
@@ -105,8 +105,12 @@ void lv_softmax_rows_ref(float *x, int rows, int n);
  * in index order (spec §6.7). -inf entries contribute 0. */
 double lv_softmax64_prob(const float *l, int n, int idx);
 
-/* out[n] = silu(gate) ⊙ up, silu(x) = x·σ(x) (SwiGLU of LLaDAMLP). out may alias gate. */
+/* out[n] = silu(gate) ⊙ up, silu(x) = x·σ(x) (SwiGLU of LLaDAMLP). out may alias gate.
+ * lv_swiglu_span / lv_gelu_tanh_span: one span on the calling thread, AVX-512 exp when the CPU
+ * has AVX-512F (kernels_avx512.c), else expf / tanhf. */
 void lv_swiglu(float *out, const float *gate, const float *up, size_t n);
+void lv_swiglu_span(float *out, const float *gate, const float *up, size_t n);
+void lv_gelu_tanh_span(float *x, size_t n);
 void lv_swiglu_ref(float *out, const float *gate, const float *up, size_t n);
 /* In place: GELU tanh approximation (gelu_pytorch_tanh, SigLIP) and exact erf GELU (nn.GELU). */
 void lv_gelu_tanh(float *x, size_t n);

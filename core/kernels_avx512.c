@@ -1,4 +1,6 @@
-/* kernels_bf16.c - y = x·Wᵀ with BF16 weights read in place and activations rounded to BF16,
+/* kernels_avx512.c - the AVX-512 code paths, chosen at run time by cpuid.
+ *
+ * First, y = x·Wᵀ with BF16 weights read in place and activations rounded to BF16,
  * on AVX512-BF16 (vdpbf16ps: 16 lanes, each += a pair of bf16 products in float32).
  *
  * Only this file is compiled for the extension (function-level target attributes), and
@@ -11,8 +13,9 @@
  * so every output depends only on its own row and column: results are the same for any
  * thread count and any column slicing.
  *
- * Also here, as the other users of AVX-512 intrinsics: the bf16 attention of --precision bf16
- * (lv_attention_bf16) and the vectorised softmax row with its exp (lv_softmax_row).
+ * Then the bf16 attention of --precision bf16 (lv_attention_bf16), and a vectorised exp for
+ * the float32 softmax rows, SiLU (SwiGLU) and GELU-tanh of both paths (with a scalar libm
+ * fallback on CPUs without AVX-512F).
  */
 #include "kernels.h"
 
@@ -392,4 +395,54 @@ int lv_attention_bf16(float *out, const float *q, int nq, const float *k, const 
     lv_bf16_attn_job j = {out, q, k, v, nq, Tk, H, HD};
     lv_parallel_for(H, lv_bf16_attn_task, &j);
     return 1;
+}
+
+/* ---- SiLU and GELU-tanh spans -------------------------------------------------------------
+ * Both are x·σ(z): silu(g) = g / (1 + e^-g), and GELU-tanh 0.5·v·(1 + tanh(u)) = v / (1 + e^-2u)
+ * with u = sqrt(2/π)(v + 0.044715 v³), an identity of tanh; e^-z from lv_exp16 (clamped, so
+ * the denominator is finite and a large negative input gives ±0 as in libm). */
+
+LV_AVX512_TARGET static void lv_swiglu16(float *out, const float *gate, const float *up, size_t n)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 g = _mm512_maskz_loadu_ps(k, gate + i);
+        __m512 d = _mm512_add_ps(one, lv_exp16(_mm512_sub_ps(_mm512_setzero_ps(), g)));
+        _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(_mm512_div_ps(g, d), _mm512_maskz_loadu_ps(k, up + i)));
+    }
+}
+
+void lv_swiglu_span(float *out, const float *gate, const float *up, size_t n)
+{
+    if (lv_avx512f_available()) {
+        lv_swiglu16(out, gate, up, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
+LV_AVX512_TARGET static void lv_gelu_tanh16(float *x, size_t n)
+{
+    const __m512 one = _mm512_set1_ps(1.0f), c = _mm512_set1_ps(-2.0f * 0.7978845608028654f);
+    const __m512 a = _mm512_set1_ps(0.044715f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        __m512 z = _mm512_mul_ps(c, _mm512_fmadd_ps(_mm512_mul_ps(a, v), _mm512_mul_ps(v, v), v));
+        _mm512_mask_storeu_ps(x + i, k, _mm512_div_ps(v, _mm512_add_ps(one, lv_exp16(z))));
+    }
+}
+
+void lv_gelu_tanh_span(float *x, size_t n)
+{
+    if (lv_avx512f_available()) {
+        lv_gelu_tanh16(x, n);
+        return;
+    }
+    const float c = 0.7978845608028654f;   /* sqrt(2/pi) */
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = 0.5f * v * (1.0f + tanhf(c * (v + 0.044715f * v * v * v)));
+    }
 }
