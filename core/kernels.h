@@ -40,8 +40,9 @@ void lv_matmul_acc(float *y, const float *x, const lv_tensor *W, const float *bi
  *   LV_PRECISION_F32  (default) weights widened to float32, OpenBLAS sgemm: exact float32 math;
  *   LV_PRECISION_BF16 activations rounded to bf16 (round to nearest even), products summed in
  *                     float32 by AVX512-BF16 (kernels_avx512.c): ~2x the float32 peak, but the
- *                     rounding changes logits (opt-in; --precision bf16).
- * BF16 falls back to F32 when the CPU lacks AVX512-BF16 or a weight is not BF16. */
+ *                     rounding changes logits (opt-in; --precision bf16). Attention follows
+ *                     it too, whatever the weights' dtype (lv_attention_bf16).
+ * BF16 GEMMs fall back to F32 when the CPU lacks AVX512-BF16 or a weight is not BF16. */
 typedef enum { LV_PRECISION_F32, LV_PRECISION_BF16 } lv_precision;
 void         lv_precision_set(lv_precision p);
 lv_precision lv_precision_get(void);

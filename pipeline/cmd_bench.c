@@ -464,7 +464,7 @@ lv_status lv_cmd_bench(int argc, char **argv)
         {"--steps", NULL, LV_OPT_INT, &o.steps, "N", "denoising steps of the answer (default gen-length)"},
         {"--runs", NULL, LV_OPT_INT, &o.runs, "N", "timed runs per stage (5)"},
         {"--warmup", NULL, LV_OPT_INT, &o.warmup, "N", "untimed runs first (1)"},
-        {"--precision", NULL, LV_OPT_STR, &o.precision, "P", "f32 | bf16: arithmetic of BF16-weight GEMMs (f32)"},
+        {"--precision", NULL, LV_OPT_STR, &o.precision, "P", "f32 | bf16: arithmetic of BF16-weight GEMMs and of attention (f32)"},
         {"--threads", "-t", LV_OPT_COUNT, &o.threads, "N", "threads (default: physical cores)"},
         {"--no-answer", NULL, LV_OPT_FLAG, &o.no_answer, NULL, "skip the whole-answer stage"},
         {"--no-peak", NULL, LV_OPT_FLAG, &o.no_peak, NULL, "skip the GEMM peak measurement"},

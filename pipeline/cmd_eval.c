@@ -566,7 +566,7 @@ lv_status lv_cmd_eval(int argc, char **argv)
         {"--think-mode", NULL, LV_OPT_STR, &r.think, "M", "no_think, think or none: \" /M\" after the prompt, as LLaDA-V's eval (default no_think)"},
         {"--mode", NULL, LV_OPT_STR, &r.mode, "M", "exact, fast or fastest: sampler speed preset, docs/MODES.md (default exact)"},
         {"--reuse-prefix", NULL, LV_OPT_FLAG, &r.reuse_prefix, NULL, "approximate: keep the K/V of the rows through the image across its questions (docs/MODES.md)"},
-        {"--precision", NULL, LV_OPT_STR, &r.precision, "P", "f32 (exact, default) or bf16: faster BF16-weight GEMMs that change logits (BENCH.md)"},
+        {"--precision", NULL, LV_OPT_STR, &r.precision, "P", "f32 (exact, default) or bf16: faster BF16-weight GEMMs and attention that change logits (BENCH.md)"},
         {"--threads", "-t", LV_OPT_COUNT, &r.threads, "N", "threads (default: physical cores)"},
         {"--image-cache-mb", NULL, LV_OPT_COUNT, &r.image_cache_mb, "N", "memory for encoded images kept for later questions (default 1024)"},
         {"--force", NULL, LV_OPT_FLAG, &r.force, NULL, "resume even when run.json's fingerprint differs"},

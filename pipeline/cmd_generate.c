@@ -45,7 +45,7 @@ void lv_gen_opts_table(lv_gen_opts *o, lv_opt *opts)
         {"--threshold", NULL, LV_OPT_STR, &o->threshold, "T", "parallel decoding: commit every token with confidence >= T"},
         {"--factor", NULL, LV_OPT_STR, &o->factor, "F", "parallel decoding: Fast-dLLM factor rule (instead of --threshold)"},
         {"--reuse-prefix", NULL, LV_OPT_FLAG, &o->reuse_prefix, NULL, "approximate: keep the K/V of the rows through the image for later questions about it (docs/MODES.md)"},
-        {"--precision", NULL, LV_OPT_STR, &o->precision, "P", "f32 (exact, default) or bf16: BF16-weight GEMMs on bf16 activations, faster, changes logits (BENCH.md)"},
+        {"--precision", NULL, LV_OPT_STR, &o->precision, "P", "f32 (exact, default) or bf16: BF16-weight GEMMs and attention on bf16 operands, faster, changes logits (BENCH.md)"},
     };
     memcpy(opts, t, sizeof t);
 }
