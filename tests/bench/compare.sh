@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # tests/bench/compare.sh - lladav vs the PyTorch reference (tests/reference/lladav_ref.py) in one
-# run: same random model, same image and prompt, same sampler settings, one thread each (the
-# reference pins torch.set_num_threads(1)). Prints seconds per denoising step and per answer,
-# and the ratios reference / lladav. Not a ctest test (minutes of CPU); run it by hand:
+# run: same random model, same image and prompt, same sampler settings, same number of threads
+# (THREADS, default 1: torch.set_num_threads through LV_REF_THREADS, lladav --threads). Prints
+# seconds per denoising step and per answer, and the ratios reference / lladav. Not a ctest test
+# (minutes of CPU); run it by hand:
 #
-#   tests/bench/compare.sh BUILD/lladav [WORKDIR] [GEN_LENGTH]
+#   [THREADS=2] [PRECISION=bf16] [MODEL=DIR] tests/bench/compare.sh BUILD/lladav [WORKDIR] [GEN_LENGTH]
+#
+# PRECISION is lladav's --precision (the reference is float32 either way); MODEL an existing
+# model directory (e.g. `lladav synth --preset llada-v-1b` + the tiny fixture tokenizer) instead
+# of the mid-size one made in WORKDIR.
 #
 # Per step = (t(G steps) - t(1 step)) / (G - 1), so start-up, model load, tokenization and the
 # image stages cancel out; per answer = t(G steps) as a whole (start-up included, both sides).
@@ -17,11 +22,14 @@ WORK=${2:-/tmp/lladav-compare}
 G=${3:-16}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
-M=$WORK/mid
+M=${MODEL:-$WORK/mid}
+THREADS=${THREADS:-1}
+PRECISION=${PRECISION:-f32}
 IMG=$SRC/tests/fixtures/images/large_400x300_palette.png
 PROMPT="What is in the image?"
 mkdir -p "$WORK"
 if [ ! -f "$M/config.json" ]; then
+  if [ -n "${MODEL:-}" ]; then echo "compare.sh: $M/config.json: not found" >&2; exit 2; fi
   "$PY" - "$SRC/tests/fixtures/models/tiny-f32/config.json" "$WORK/mid.json" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -39,17 +47,17 @@ run() {  # run WHAT STEPS -> seconds
   local t0 t1
   t0=$(now)
   if [ "$1" = ref ]; then
-    "$PY" "$SRC/tests/reference/lladav_ref.py" dump --model "$M" --image "$IMG" --prompt "$PROMPT" \
+    LV_REF_THREADS=$THREADS "$PY" "$SRC/tests/reference/lladav_ref.py" dump --model "$M" --image "$IMG" --prompt "$PROMPT" \
       --steps "$2" --gen-length "$G" --block-length "$G" --out "$WORK/ref_$2.safetensors" >/dev/null
   else
-    "$LLADAV" dump --threads 1 --model "$M" --image "$IMG" --prompt "$PROMPT" \
+    "$LLADAV" dump --threads "$THREADS" --precision "$PRECISION" --model "$M" --image "$IMG" --prompt "$PROMPT" \
       --steps "$2" --gen-length "$G" --block-length "$G" --out "$WORK/lv_$2.safetensors" >/dev/null
   fi
   t1=$(now)
   echo "$t1 - $t0" | bc -l
 }
 echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "model: $M (1024 wide, 4 layers, BF16), image $(basename "$IMG"), gen_length $G, threads 1"
+echo "model: $M ($(grep -o '"hidden_size":[[:space:]]*[0-9]*' "$M/config.json" | head -1), $(grep -o '"num_hidden_layers":[[:space:]]*[0-9]*' "$M/config.json" | head -1)), image $(basename "$IMG"), gen_length $G, threads $THREADS, lladav --precision $PRECISION"
 r1=$(run ref 1);  rG=$(run ref "$G")
 l1=$(run lv 1);   lG=$(run lv "$G")
 "$PY" - "$r1" "$rG" "$l1" "$lG" "$G" <<'PYEOF'

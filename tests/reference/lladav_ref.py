@@ -39,7 +39,9 @@ SIGLIP_DEFAULTS = dict(hidden_size=1152, intermediate_size=4304, num_attention_h
                        image_size=384, patch_size=14, layer_norm_eps=1e-6,
                        hidden_act="gelu_pytorch_tanh")
 
-torch.set_num_threads(1)  # 2 shared cores; the tiny models don't need more
+# 2 shared cores; the tiny models don't need more. tests/bench/compare.sh sets LV_REF_THREADS to
+# time the reference with as many threads as lladav.
+torch.set_num_threads(int(os.environ.get("LV_REF_THREADS", "1")))
 
 
 # ----------------------------------------------------------------------------------------
