@@ -109,6 +109,60 @@ LV_BF16_TARGET static void lv_bf16_task(void *ctx, int t)
         for (int n = n0; n < n1; n++) lv_bf16_tile(j, m, n, 1, 1);
 }
 
+LV_BF16_TARGET __attribute__((always_inline)) static inline void
+lv_pk_tile(float *C, int ldc, const uint32_t *A, int lda, const uint32_t *B, int ldb, int kp,
+           int mr);
+
+/* Large M: the task's 64 rows of W are first packed into two 32-column strips of bf16 pairs
+ * (B[p][c] = (w[n0 + c, 2p], w[n0 + c, 2p + 1]), [Kp/2][32] words each, in this thread's
+ * scratch) and then every 8 rows of x go through the broadcast kernel of the attention
+ * (lv_pk_tile: 8 x 32 outputs in registers, one k-pair per step, no horizontal sums). Packing
+ * costs 64·K word writes per task against 2·M·64·K FLOPs, so it pays only for large M. Each
+ * output is summed over k in order: the same for any thread count. */
+#define LV_BF16_PK_MIN_M 128
+
+LV_BF16_TARGET static void lv_bf16_pk_task(void *ctx, int t)
+{
+    const lv_bf16_job *j = ctx;
+    const int n0 = t * LV_BF16_NC, nr = j->N - n0 < LV_BF16_NC ? j->N - n0 : LV_BF16_NC;
+    const int kp = j->Kp / 2, ns = (nr + 31) / 32, K = j->K;
+    float *tile = lv_thread_scratch((size_t)ns * kp * 32 + 8 * 32);
+    LV_ASSERT(tile != NULL);
+    uint32_t *B = (uint32_t *)(tile + 8 * 32);
+    for (int c = 0; c < ns * 32; c++) {
+        uint32_t *dst = B + (size_t)(c / 32) * kp * 32 + c % 32;
+        int p = 0;
+        if (c < nr) {
+            const uint16_t *w = j->w + (size_t)(n0 + c) * K;
+            for (; 2 * p + 1 < K; p++) dst[(size_t)p * 32] = (uint32_t)w[2 * p] | (uint32_t)w[2 * p + 1] << 16;
+            if (2 * p < K) {
+                dst[(size_t)p * 32] = w[2 * p];
+                p++;
+            }
+        }
+        for (; p < kp; p++) dst[(size_t)p * 32] = 0;
+    }
+    for (int m = 0; m < j->M; m += 8) {
+        const int mr = j->M - m < 8 ? j->M - m : 8;
+        const uint32_t *A = (const uint32_t *)(const void *)(j->xb + (size_t)m * j->Kp);
+        for (int s = 0; s < ns; s++) {
+            if (mr == 8) lv_pk_tile(tile, 32, A, kp, B + (size_t)s * kp * 32, 32, kp, 8);
+            else
+                for (int a = 0; a < mr; a++)
+                    lv_pk_tile(tile + a * 32, 32, A + (size_t)a * kp, kp, B + (size_t)s * kp * 32, 32, kp, 1);
+            const int c0 = n0 + s * 32, nc = nr - s * 32 < 32 ? nr - s * 32 : 32;
+            for (int a = 0; a < mr; a++) {
+                float *yr = j->y + (size_t)(m + a) * j->N + c0;
+                for (int b = 0; b < nc; b++) {
+                    float v = tile[a * 32 + b];
+                    if (j->bias) v += j->bias[c0 + b];
+                    yr[b] = j->beta != 0.0f ? yr[b] + v : v;
+                }
+            }
+        }
+    }
+}
+
 typedef struct {
     uint16_t *xb;
     const float *x;
@@ -149,7 +203,7 @@ int lv_matmul_bf16(float *y, const float *x, const lv_tensor *W, const float *bi
     lv_parallel_for(M, lv_bf16_cvt_task, &c);
     lv_bf16_job j = {y, lv_bf16_xbuf, (const uint16_t *)W->data, bias, M, K, Kp, N,
                      accumulate ? 1.0f : 0.0f};
-    lv_parallel_for((N + LV_BF16_NC - 1) / LV_BF16_NC, lv_bf16_task, &j);
+    lv_parallel_for((N + LV_BF16_NC - 1) / LV_BF16_NC, M >= LV_BF16_PK_MIN_M ? lv_bf16_pk_task : lv_bf16_task, &j);
     return 1;
 }
 
