@@ -163,25 +163,38 @@ LV_BF16_TARGET static void lv_bf16_pk_task(void *ctx, int t)
     }
 }
 
+/* Lane mask for the next 16 of r remaining elements (r may be <= 0 or >= 16). */
+static inline __mmask16 lv_mask16(long r)
+{
+    return r >= 16 ? (__mmask16)0xffff : r > 0 ? (__mmask16)((1u << r) - 1u) : (__mmask16)0;
+}
+
+/* n floats of x, times scale, to bf16 pairs: out[i] = (bf16(s·x[2i]), bf16(s·x[2i+1])) (round
+ * to nearest even), zero past n; np words (a multiple of 16 stores whole vectors). */
+LV_BF16_TARGET static void lv_pack_pairs(uint32_t *out, const float *x, int n, int np, float scale)
+{
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int i = 0; i < np; i += 16) {
+        int r = n - 2 * i;
+        __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(lv_mask16(r), x + 2 * i), sc);
+        __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(lv_mask16(r - 16), x + 2 * i + 16), sc);
+        _mm512_mask_storeu_epi32(out + i, lv_mask16(np - i), (__m512i)_mm512_cvtne2ps_pbh(b, a));
+    }
+}
+
 typedef struct {
     uint16_t *xb;
     const float *x;
     int M, K, Kp;
 } lv_bf16_cvt_job;
 
-/* Row t of x to bf16, round to nearest even (vcvtne2ps2bf16), zero padded to Kp. */
+/* Row t of x to bf16, round to nearest even (vcvtne2ps2bf16), zero padded to Kp: two bf16 are
+ * one pair word, so this is lv_pack_pairs with scale 1 (exact). */
 LV_BF16_TARGET static void lv_bf16_cvt_task(void *ctx, int t)
 {
     const lv_bf16_cvt_job *c = ctx;
-    const float *xr = c->x + (size_t)t * c->K;
-    uint16_t *o = c->xb + (size_t)t * c->Kp;
-    for (int k = 0; k < c->Kp; k += 32) {
-        int n = c->K - k;
-        __mmask16 lo = n >= 16 ? 0xffff : n > 0 ? (__mmask16)((1u << n) - 1u) : 0;
-        __mmask16 hi = n >= 32 ? 0xffff : n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : 0;
-        __m512 a = _mm512_maskz_loadu_ps(lo, xr + k), b = _mm512_maskz_loadu_ps(hi, xr + k + 16);
-        _mm512_storeu_si512(o + k, (__m512i)_mm512_cvtne2ps_pbh(b, a));
-    }
+    lv_pack_pairs((uint32_t *)(void *)(c->xb + (size_t)t * c->Kp), c->x + (size_t)t * c->K, c->K,
+                  c->Kp / 2, 1.0f);
 }
 
 static _Thread_local uint16_t *lv_bf16_xbuf = NULL;
@@ -268,19 +281,6 @@ LV_BF16_TARGET static inline __m512i lv_bf16_lanes(__m512 x)
     return _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x));
 }
 
-/* n floats of x to bf16 pairs: out[i] = (bf16(x[2i]), bf16(x[2i+1])), zero past n; np words. */
-LV_BF16_TARGET static void lv_pack_pairs(uint32_t *out, const float *x, int n, int np)
-{
-    for (int i = 0; i < np; i += 16) {
-        int r = n - 2 * i;
-        __mmask16 lo = r >= 16 ? 0xffff : r > 0 ? (__mmask16)((1u << r) - 1u) : 0;
-        __mmask16 hi = r >= 32 ? 0xffff : r > 16 ? (__mmask16)((1u << (r - 16)) - 1u) : 0;
-        __m512 a = _mm512_maskz_loadu_ps(lo, x + 2 * i), b = _mm512_maskz_loadu_ps(hi, x + 2 * i + 16);
-        __mmask16 st = np - i >= 16 ? 0xffff : (__mmask16)((1u << (np - i)) - 1u);
-        _mm512_mask_storeu_epi32(out + i, st, (__m512i)_mm512_cvtne2ps_pbh(b, a));
-    }
-}
-
 #define LV_AVX512_TARGET __attribute__((target("avx512f")))
 
 /* exp of 16 floats, Cephes expf: x = n·ln2 + r (ln2 split in two for an exact n·ln2_hi),
@@ -314,25 +314,30 @@ static int lv_avx512f_available(void)
     return cached;
 }
 
-/* x[0:n] = softmax(x) in float32 (lv_softmax_row on AVX-512F): max, exp(x - max) summed in
- * 16 lanes (fixed order), divided by the sum. */
-LV_AVX512_TARGET static void lv_softmax16(float *x, int n)
+/* s[0:n] = exp(scale · (s - max s)) in place; returns their sum, added in 16 lanes (a fixed
+ * order). The float32 softmax passes scale 1 (an exact multiply). */
+LV_AVX512_TARGET static float lv_exp_sum16(float *s, int n, float scale)
 {
     __m512 mx = _mm512_set1_ps(-INFINITY);
-    int i = 0;
-    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(x + i));
-    if (i < n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, (__mmask16)((1u << (n - i)) - 1u), x + i));
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    for (int i = 0; i < n; i += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, lv_mask16(n - i), s + i));
+    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sc = _mm512_set1_ps(scale);
     __m512 sum = _mm512_setzero_ps();
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
-        __m512 e = _mm512_maskz_mov_ps(k, lv_exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m)));
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 k = lv_mask16(n - i);
+        __m512 e = lv_exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + i), m), sc));
+        e = _mm512_maskz_mov_ps(k, e);
         sum = _mm512_add_ps(sum, e);
-        _mm512_mask_storeu_ps(x + i, k, e);
+        _mm512_mask_storeu_ps(s + i, k, e);
     }
-    const __m512 s = _mm512_set1_ps(_mm512_reduce_add_ps(sum));
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+    return _mm512_reduce_add_ps(sum);
+}
+
+/* x[0:n] = softmax(x) in float32 (lv_softmax_row on AVX-512F): exp(x - max), divided by the sum. */
+LV_AVX512_TARGET static void lv_softmax16(float *x, int n)
+{
+    const __m512 s = _mm512_set1_ps(lv_exp_sum16(x, n, 1.0f));
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 k = lv_mask16(n - i);
         _mm512_mask_storeu_ps(x + i, k, _mm512_div_ps(_mm512_maskz_loadu_ps(k, x + i), s));
     }
 }
@@ -353,32 +358,10 @@ void lv_softmax_row(float *x, int n)
 }
 
 /* p = softmax(scale · s[0:n]) as bf16 pairs (np = ceil(n/2) words, zero padded): exp in
- * place in s, summed in 16 lanes (fixed order), then scaled by 1/sum and rounded. */
+ * place in s, then scaled by 1/sum and rounded. */
 LV_BF16_TARGET static void lv_softmax_pairs(uint32_t *p, float *s, int n, int np, float scale)
 {
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    int i = 0;
-    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + i));
-    if (i < n) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(mx, (__mmask16)((1u << (n - i)) - 1u), s + i));
-    const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sc = _mm512_set1_ps(scale);
-    __m512 sum = _mm512_setzero_ps();
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
-        __m512 e = lv_exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, s + i), m), sc));
-        e = _mm512_maskz_mov_ps(k, e);
-        sum = _mm512_add_ps(sum, e);
-        _mm512_mask_storeu_ps(s + i, k, e);
-    }
-    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    for (i = 0; i < np; i += 16) {
-        int r = n - 2 * i;
-        __mmask16 lo = r >= 16 ? 0xffff : r > 0 ? (__mmask16)((1u << r) - 1u) : 0;
-        __mmask16 hi = r >= 32 ? 0xffff : r > 16 ? (__mmask16)((1u << (r - 16)) - 1u) : 0;
-        __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(lo, s + 2 * i), inv);
-        __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(hi, s + 2 * i + 16), inv);
-        __mmask16 st = np - i >= 16 ? 0xffff : (__mmask16)((1u << (np - i)) - 1u);
-        _mm512_mask_storeu_epi32(p + i, st, (__m512i)_mm512_cvtne2ps_pbh(b, a));
-    }
+    lv_pack_pairs(p, s, n, np, 1.0f / lv_exp_sum16(s, n, scale));
 }
 
 typedef struct {
@@ -410,7 +393,7 @@ LV_BF16_TARGET static void lv_bf16_attn_task(void *ctx, int h)
      * columns t >= Tk zero */
     memset(Kt, 0, nK * sizeof *Kt);
     for (int t = 0; t < Tk; t++) {
-        lv_pack_pairs(row, j->k + (size_t)t * ld + (size_t)h * HD, HD, HP);
+        lv_pack_pairs(row, j->k + (size_t)t * ld + (size_t)h * HD, HD, HP, 1.0f);
         uint32_t *kt = Kt + (size_t)(t / 32) * HP * 32 + t % 32;
         for (int p = 0; p < HP; p++) kt[(size_t)p * 32] = row[p];
     }
@@ -420,7 +403,7 @@ LV_BF16_TARGET static void lv_bf16_attn_task(void *ctx, int h)
         const float *v0 = j->v + (size_t)(2 * p) * ld + (size_t)h * HD;
         const float *v1 = 2 * p + 1 < Tk ? v0 + ld : NULL;
         for (int c = 0; c < HN; c += 16) {
-            __mmask16 k = HD - c >= 16 ? 0xffff : HD > c ? (__mmask16)((1u << (HD - c)) - 1u) : 0;
+            __mmask16 k = lv_mask16(HD - c);
             __m512i lo = lv_bf16_lanes(_mm512_maskz_loadu_ps(k, v0 + c));
             __m512i hi = v1 ? lv_bf16_lanes(_mm512_maskz_loadu_ps(k, v1 + c)) : _mm512_setzero_si512();
             _mm512_storeu_si512(Vp + (size_t)(c / 32) * TP * 32 + (size_t)p * 32 + c % 32,
@@ -431,7 +414,7 @@ LV_BF16_TARGET static void lv_bf16_attn_task(void *ctx, int h)
     for (int q0 = 0; q0 < j->nq; q0 += QB) {
         const int n = j->nq - q0 < QB ? j->nq - q0 : QB;
         for (int r = 0; r < n; r++)
-            lv_pack_pairs(Q + (size_t)r * HP, j->q + (size_t)(q0 + r) * ld + (size_t)h * HD, HD, HP);
+            lv_pack_pairs(Q + (size_t)r * HP, j->q + (size_t)(q0 + r) * ld + (size_t)h * HD, HD, HP, 1.0f);
         lv_pk_gemm(S, TN, Q, HP, Kt, n, TN, HP);                 /* S = q kᵀ   [n, TN] */
         for (int r = 0; r < n; r++)
             lv_softmax_pairs(P + (size_t)r * TP, S + (size_t)r * TN, Tk, TP, scale);
@@ -460,7 +443,7 @@ LV_AVX512_TARGET static void lv_swiglu16(float *out, const float *gate, const fl
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __mmask16 k = lv_mask16((long)(n - i));
         __m512 g = _mm512_maskz_loadu_ps(k, gate + i);
         __m512 d = _mm512_add_ps(one, lv_exp16(_mm512_sub_ps(_mm512_setzero_ps(), g)));
         _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(_mm512_div_ps(g, d), _mm512_maskz_loadu_ps(k, up + i)));
@@ -481,7 +464,7 @@ LV_AVX512_TARGET static void lv_gelu_tanh16(float *x, size_t n)
     const __m512 one = _mm512_set1_ps(1.0f), c = _mm512_set1_ps(-2.0f * 0.7978845608028654f);
     const __m512 a = _mm512_set1_ps(0.044715f);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __mmask16 k = lv_mask16((long)(n - i));
         __m512 v = _mm512_maskz_loadu_ps(k, x + i);
         __m512 z = _mm512_mul_ps(c, _mm512_fmadd_ps(_mm512_mul_ps(a, v), _mm512_mul_ps(v, v), v));
         _mm512_mask_storeu_ps(x + i, k, _mm512_div_ps(v, _mm512_add_ps(one, lv_exp16(z))));
