@@ -8,15 +8,24 @@ description. Scenes are generated online (a fresh batch of scenes every step) an
 anyres views of the reference `image_views`; for every patch of every view the targets are
 
   * colour class of the shape covering the patch (0 = background / padding, 1..6 colours),
-  * shape class (0 = none, 1..5),
-  * layout cell of that shape (0 = none, 1..9: the 3x3 position names of gen_data; base view
-    only, a crop cannot know where it lies),
+  * on patches a shape covers: its kind (5), its layout cell (9, the 3x3 position names of
+    gen_data; base view only, a crop cannot know where it lies), its size (2), the number of
+    shapes of its colour and of its kind (1..4: what "How many red shapes" needs),
 
 decided by 16 sample points per patch mapped back to the image (a shape wins when it covers
 at least 3 of them), and per base view (the squashed full image) from the mean-pooled tokens:
-the number of shapes (1..4) and the presence of every colour and every shape kind.
+the number of shapes (1..4), the presence of every colour and every shape kind, the background
+colour and texture. Every per-token term is a mean over its own valid patches (a shape term
+averaged over all patches, ~85 % background, was too weak to be learnt at all).
 
-  /usr/bin/python3 pretrain_vision.py --minutes 8 --out /tmp/stage1/vision.pt
+Curriculum of the third attempt (samples/train/README.md): shape alone first, then all terms:
+
+  /usr/bin/python3 pretrain_vision.py --image 96 --patch 16 --pos-amp 0.3 --lv 4 --lr 1e-3 \
+      --clip 1000 --skip color,cell,size,ncolor,nshape --glob-weight 0 --feat-reg 0 \
+      --minutes 5 --flat 0.99 --out /tmp/v2/sE1.pt
+  /usr/bin/python3 pretrain_vision.py --image 96 --patch 16 --pos-amp 0.3 --lv 4 --lr 1e-3 \
+      --clip 1000 --shape-weight 3 --minutes 4.5 --flat 0.7 --warmup 20 \
+      --resume /tmp/v2/sE1.pt --out /tmp/v2/sE2.pt
 
 Output: a torch file with the tower weights (checkpoint names), the head, the arguments and
 the probe accuracies on held-out scenes (seed --seed + 1).
@@ -65,7 +74,11 @@ class ViewCfg:
 
 
 def patch_targets(scene, info, S, p, min_hits=3):
-    """[n_views, g*g] arrays of colour / shape / cell class (see module docstring)."""
+    """[n_views, g*g, 6] int arrays, per patch: colour class (0 = background / padding), then,
+    on patches a shape covers (else -100): shape class, layout cell (base view only: a crop
+    cannot know where it lies), size (0 small, 1 large), number of shapes of the same colour
+    minus 1, number of shapes of the same kind minus 1 (object-level facts the LLM reads off
+    one token of the object: "How many red shapes are there?")."""
     W, H = scene["size"]
     k = G.SUPERSAMPLE
     lm = label_map(scene)
@@ -86,9 +99,15 @@ def patch_targets(scene, info, S, p, min_hits=3):
             ok = (X >= 0) & (X < nw) & (Y >= 0) & (Y < nh)
             coords.append((X * W / nw, Y * H / nh, ok))
     sh = scene["shapes"]
-    col = np.array([0] + [1 + G.COLOR_NAMES.index(s["color"]) for s in sh])
-    kind = np.array([0] + [1 + G.SHAPES.index(s["shape"]) for s in sh])
-    cell = np.array([0] + [1 + 3 * s["cell"][0] + s["cell"][1] for s in sh])
+    cols = [s["color"] for s in sh]
+    kinds = [s["shape"] for s in sh]
+    N = -100
+    col = np.array([0] + [1 + G.COLOR_NAMES.index(c) for c in cols])
+    kind = np.array([N] + [G.SHAPES.index(x) for x in kinds])
+    cell = np.array([N] + [3 * s["cell"][0] + s["cell"][1] for s in sh])
+    size = np.array([N] + [G.SIZES.index(s["size"]) for s in sh])
+    ncol = np.array([N] + [cols.count(c) - 1 for c in cols])
+    nkind = np.array([N] + [kinds.count(x) - 1 for x in kinds])
     out = []
     for vi, (x, y, ok) in enumerate(coords):
         xi = np.clip((x * k).astype(np.int64), 0, W * k - 1)
@@ -99,19 +118,26 @@ def patch_targets(scene, info, S, p, min_hits=3):
         cnt[:, 0] = 0
         best = cnt.argmax(1)
         best = np.where(cnt.max(1) >= min_hits, best, 0)
-        # a crop does not know where it lies in the image: layout cell targets on the base view
-        ce = cell[best] if vi == 0 else np.full(len(best), -100)
-        out.append(np.stack([col[best], kind[best], ce], 1))
-    return np.stack(out, 0)                                             # [n_views, P, 3]
+        ce = cell[best] if vi == 0 else np.full(len(best), N)
+        out.append(np.stack([col[best], kind[best], ce, size[best], ncol[best], nkind[best]], 1))
+    return np.stack(out, 0)                                             # [n_views, P, 6]
+
+
+BGS = sorted(G.BACKGROUNDS)
+N_GLOB = 4 + len(G.COLOR_NAMES) + len(G.SHAPES) + len(BGS) + len(G.TEXTURES)
 
 
 def scene_globals(scene):
+    """[1 + 6 + 5 + 2]: number of shapes - 1, presence of every colour and kind, background
+    class, texture class (the caption's first words)."""
     sh = scene["shapes"]
-    y = np.zeros(1 + len(G.COLOR_NAMES) + len(G.SHAPES), dtype=np.float32)
+    y = np.zeros(1 + len(G.COLOR_NAMES) + len(G.SHAPES) + 2, dtype=np.float32)
     y[0] = len(sh) - 1
     for s in sh:
         y[1 + G.COLOR_NAMES.index(s["color"])] = 1
         y[1 + len(G.COLOR_NAMES) + G.SHAPES.index(s["shape"])] = 1
+    y[-2] = BGS.index(scene["background"])
+    y[-1] = G.TEXTURES.index(scene["texture"])
     return y
 
 
@@ -128,14 +154,32 @@ def make_batch(rng, vc, n, p):
             torch.from_numpy(np.stack(glob)), torch.tensor(first))
 
 
-def init_tower(dv, lv, fv, S, p, seed, qk_std=0.02):
+def sincos_pos(g, dv, amp):
+    """[g*g, dv] 2-D sine-cosine table (half the channels for x, half for y), amplitude amp:
+    an initialisation of the learned position embeddings that makes nearby patches similar,
+    so attention can be local from the first step (a tower from scratch on few images is slow
+    to discover locality from random position vectors)."""
+    q = dv // 4
+    om = 1.0 / (10000 ** (torch.arange(q, dtype=torch.float32) / q))
+    ys, xs = torch.meshgrid(torch.arange(g, dtype=torch.float32),
+                            torch.arange(g, dtype=torch.float32), indexing="ij")
+    ax = xs.reshape(-1, 1) * om
+    ay = ys.reshape(-1, 1) * om
+    pe = torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], 1)
+    return amp * torch.nn.functional.pad(pe, (0, dv - 4 * q))
+
+
+def init_tower(dv, lv, fv, S, p, seed, qk_std=0.02, pos_amp=0.0):
     g = torch.Generator().manual_seed(seed)
 
     def n(*shape, std=0.02):
         return torch.randn(*shape, generator=g) * std
+    pos = n((S // p) ** 2, dv)
+    if pos_amp > 0:
+        pos = pos + sincos_pos(S // p, dv, pos_amp)
     W = {PRE + "embeddings.patch_embedding.weight": n(dv, 3, p, p),
          PRE + "embeddings.patch_embedding.bias": torch.zeros(dv),
-         PRE + "embeddings.position_embedding.weight": n((S // p) ** 2, dv)}
+         PRE + "embeddings.position_embedding.weight": pos}
     vres = 0.02 / math.sqrt(2 * lv)
     for i in range(lv):
         q = PRE + "encoder.layers.%d." % i
@@ -157,40 +201,67 @@ def init_tower(dv, lv, fv, S, p, seed, qk_std=0.02):
 
 class TowerCfg:
     def __init__(self, a):
-        self.v_hidden, self.v_heads, self.v_image, self.v_patch = a.dv, a.dv // 24, 48, 8
+        self.v_hidden, self.v_heads, self.v_image, self.v_patch = a.dv, a.dv // 24, a.image, a.patch
         self.v_eps, self.v_act, self.v_layers = 1e-6, "gelu_pytorch_tanh", a.lv
+
+
+# per-token head: colour (7), shape (5), cell (9), size (2), same-colour count (4), same-kind
+# count (4); per-scene head on the mean base-view token: count (4), presence (11), bg, texture
+TOK_SPLITS = [N_COL, N_SHP - 1, N_CELL - 1, 2, 4, 4]
 
 
 def init_head(dv, seed):
     g = torch.Generator().manual_seed(seed)
-    return {"tok.weight": torch.randn(N_COL + N_SHP + N_CELL, dv, generator=g) * 0.02,
-            "tok.bias": torch.zeros(N_COL + N_SHP + N_CELL),
-            "glob.weight": torch.randn(4 + len(G.COLOR_NAMES) + len(G.SHAPES), dv, generator=g) * 0.02,
-            "glob.bias": torch.zeros(4 + len(G.COLOR_NAMES) + len(G.SHAPES))}
+    nt = sum(TOK_SPLITS)
+    return {"tok.weight": torch.randn(nt, dv, generator=g) * 0.02,
+            "tok.bias": torch.zeros(nt),
+            "glob.weight": torch.randn(N_GLOB, dv, generator=g) * 0.02,
+            "glob.bias": torch.zeros(N_GLOB)}
 
 
-def aux_loss(Hd, feats, tg, glob, first, shape_w=1.0):
-    """feats [n_views, P, Dv] (siglip_forward output); tg [n_views, P, 3] long; glob [B, 16];
-    first [B] index of each scene's base view. Returns (loss, accuracies dict)."""
+AUX_NAMES = ["color", "shape", "cell", "size", "ncolor", "nshape"]
+
+
+def aux_loss(Hd, feats, tg, glob, first, shape_w=1.0, glob_w=1.0, skip=()):
+    """feats [n_views, P, Dv] (siglip_forward output); tg [n_views, P, 6] long (-100 = no
+    target); glob [B, 14]; first [B] index of each scene's base view. Every per-token term is a
+    mean over its own valid patches (a shape term averaged over all patches, mostly background,
+    was too weak to be learnt at all). Returns (loss, accuracies dict)."""
     lt = feats @ Hd["tok.weight"].T + Hd["tok.bias"]
-    lc, ls, lp = lt[..., :N_COL], lt[..., N_COL:N_COL + N_SHP], lt[..., N_COL + N_SHP:]
+    parts = torch.split(lt, TOK_SPLITS, -1)
     tg = tg.long()
     ce = torch.nn.functional.cross_entropy
-    loss = (ce(lc.reshape(-1, N_COL), tg[..., 0].reshape(-1)) +
-            shape_w * ce(ls.reshape(-1, N_SHP), tg[..., 1].reshape(-1)) +
-            ce(lp.reshape(-1, N_CELL), tg[..., 2].reshape(-1)))
+    loss = 0.0
+    acc = {}
+    for i, (lg, nm) in enumerate(zip(parts, AUX_NAMES)):
+        t = tg[..., i].reshape(-1)
+        ok = t >= 0
+        if not ok.any() or nm in skip:
+            continue
+        lgf = lg.reshape(-1, lg.shape[-1])[ok]
+        loss = loss + (shape_w if nm in ("shape", "size") else 1.0) * ce(lgf, t[ok])
+        with torch.no_grad():
+            good = lgf.argmax(-1) == t[ok]
+            if nm == "color":
+                fg = t[ok] > 0
+                acc["color_fg"] = float(good[fg].float().mean()) if fg.any() else 0.0
+            else:
+                acc[nm] = float(good.float().mean())
     gb = feats[first].mean(1) @ Hd["glob.weight"].T + Hd["glob.bias"]
+    nc, nk, nb = len(G.COLOR_NAMES), len(G.SHAPES), len(BGS)
     cnt = glob[:, 0].long()
-    loss = loss + ce(gb[:, :4], cnt) + torch.nn.functional.binary_cross_entropy_with_logits(
-        gb[:, 4:], glob[:, 1:]) * 4
+    bg = glob[:, -2].long()
+    tx = glob[:, -1].long()
+    g_cnt, g_pr = gb[:, :4], gb[:, 4:4 + nc + nk]
+    g_bg, g_tx = gb[:, 4 + nc + nk:4 + nc + nk + nb], gb[:, 4 + nc + nk + nb:]
+    loss = loss + glob_w * (ce(g_cnt, cnt) + ce(g_bg, bg) + ce(g_tx, tx) + 4 *
+                            torch.nn.functional.binary_cross_entropy_with_logits(
+                                g_pr, glob[:, 1:1 + nc + nk]))
     with torch.no_grad():
-        fg = tg[..., 0] > 0
-        acc = {"color": float((lc.argmax(-1) == tg[..., 0]).float().mean()),
-               "color_fg": float((lc.argmax(-1) == tg[..., 0])[fg].float().mean()) if fg.any() else 0.0,
-               "shape_fg": float((ls.argmax(-1) == tg[..., 1])[fg].float().mean()) if fg.any() else 0.0,
-               "cell_fg": float((lp.argmax(-1) == tg[..., 2])[fg & (tg[..., 2] >= 0)].float().mean()),
-               "count": float((gb[:, :4].argmax(-1) == cnt).float().mean()),
-               "presence": float(((gb[:, 4:] > 0).float() == glob[:, 1:]).all(1).float().mean())}
+        acc["count"] = float((g_cnt.argmax(-1) == cnt).float().mean())
+        acc["presence"] = float(((g_pr > 0).float() == glob[:, 1:1 + nc + nk]).all(1).float().mean())
+        acc["bg"] = float((g_bg.argmax(-1) == bg).float().mean())
+        acc["texture"] = float((g_tx.argmax(-1) == tx).float().mean())
     return loss, acc
 
 
@@ -200,6 +271,10 @@ def main():
     ap.add_argument("--seed", type=int, default=3000)
     ap.add_argument("--dv", type=int, default=96)
     ap.add_argument("--lv", type=int, default=3)
+    ap.add_argument("--image", type=int, default=48, help="view size (vision_config.image_size)")
+    ap.add_argument("--patch", type=int, default=8)
+    ap.add_argument("--pos-amp", type=float, default=0.0,
+                    help="add a 2-D sine-cosine table of this amplitude to the position init")
     ap.add_argument("--batch", type=int, default=16, help="scenes per step")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=50)
@@ -210,6 +285,11 @@ def main():
                          "the architecture applies no post-layernorm)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shape-weight", type=float, default=1.0)
+    ap.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip")
+    ap.add_argument("--beta2", type=float, default=0.999)
+    ap.add_argument("--flat", type=float, default=0.6, help="fraction of the run at the peak lr")
+    ap.add_argument("--glob-weight", type=float, default=1.0, help="weight of the per-scene terms")
+    ap.add_argument("--skip", default="", help="per-token terms left out, e.g. ncolor,nshape")
     ap.add_argument("--qk-std", type=float, default=0.02,
                     help="init std of q/k projections (larger: attention patterns form sooner)")
     ap.add_argument("--resume", help="continue from a stage-1 file (fresh schedule)")
@@ -218,9 +298,9 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
-    vc = ViewCfg()
+    vc = ViewCfg(a.image)
     tc = TowerCfg(a)
-    W = init_tower(a.dv, a.lv, 4 * a.dv, 48, 8, a.seed, a.qk_std)
+    W = init_tower(a.dv, a.lv, 4 * a.dv, a.image, a.patch, a.seed, a.qk_std, a.pos_amp)
     Hd = init_head(a.dv, a.seed + 1)
     prev = None
     if a.resume:
@@ -234,7 +314,7 @@ def main():
     decay = [t for t in train if t.dim() >= 2]
     nodecay = [t for t in train if t.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
-                             {"params": nodecay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.98))
+                             {"params": nodecay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, a.beta2))
     rng = random.Random(a.seed + (7919 * prev["steps"] if prev else 0))
     t0 = time.time()
     hist = []
@@ -247,17 +327,19 @@ def main():
         f = max(step / a.steps, (time.time() - t0) / (a.minutes * 60))
         if f >= 1:
             break
-        lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * f)))
+        fc = max(0.0, (f - a.flat) / (1 - a.flat))      # constant lr, then cosine to 5 %
+        lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fc)))
         for gr in opt.param_groups:
             gr["lr"] = lr
-        views, tg, glob, first = make_batch(rng, vc, a.batch, 8)
+        views, tg, glob, first = make_batch(rng, vc, a.batch, a.patch)
         feats = R.siglip_forward(W, tc, views)
-        loss, acc = aux_loss(Hd, feats, tg, glob, first, a.shape_weight)
+        loss, acc = aux_loss(Hd, feats, tg, glob, first, a.shape_weight, a.glob_weight,
+                             tuple(x for x in a.skip.split(",") if x))
         fsq = (feats ** 2).mean()
         tot = loss + a.feat_reg * fsq
         opt.zero_grad(set_to_none=True)
         tot.backward()
-        torch.nn.utils.clip_grad_norm_(train, 1.0)
+        torch.nn.utils.clip_grad_norm_(train, a.clip)
         opt.step()
         step += 1
         hist.append([step + (prev["steps"] if prev else 0), round(float(loss), 4)])
@@ -271,7 +353,7 @@ def main():
     accs = []
     with torch.no_grad():
         for _ in range(max(1, a.probe // 20)):
-            views, tg, glob, first = make_batch(prng, vc, 20, 8)
+            views, tg, glob, first = make_batch(prng, vc, 20, a.patch)
             feats = R.siglip_forward(W, tc, views)
             accs.append(aux_loss(Hd, feats, tg, glob, first)[1])
             fnorm = float(feats.norm(dim=-1).mean())
