@@ -48,11 +48,11 @@ SHORT_PAD = 0.7       # fraction of last turns with answer + 1..3 eot (else runn
 
 def hparams(a):
     return {
-        "vision": {"image_size": 48, "patch_size": 8, "hidden_size": a.dv, "intermediate_size": 4 * a.dv,
+        "vision": {"image_size": a.image, "patch_size": a.patch, "hidden_size": a.dv, "intermediate_size": 4 * a.dv,
                    "num_hidden_layers": a.lv, "num_attention_heads": a.dv // 24,
                    "layer_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh"},
         "llm": {"hidden_size": a.d, "intermediate_size": a.f, "num_hidden_layers": a.l,
-                "num_attention_heads": a.d // 32, "rms_norm_eps": 1e-5, "rope_theta": 500000.0},
+                "num_attention_heads": a.d // a.head_dim, "rms_norm_eps": 1e-5, "rope_theta": 500000.0},
         "image_aspect_ratio": "anyres_max_2", "image_grid_pinpoints": "(1x1),...,(2x2)",
     }
 
@@ -87,6 +87,42 @@ def init_projector(W, cfg, head, scenes, out_std):
     W[Wp + "0.bias"].copy_(-(mu @ rows.T))
     G1 = R.gelu_erf(F @ rows.T + W[Wp + "0.bias"])
     W2 = torch.eye(D) * (out_std / G1.std(0).mean())
+    W[Wp + "2.weight"].copy_(W2)
+    W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
+    W["model.image_newline"].copy_(torch.randn(D) * out_std)
+
+
+@torch.no_grad()
+def init_projector_symbolic(W, cfg, head, scenes, out_std, gain=4.0, rest=0.1):
+    """Projector init that hands the LLM the stage-1 head's symbolic reading of every token:
+    layer 0 = the head's per-token logits (colour, shape, cell, size, same-colour count,
+    same-kind count; 31 rows) scaled by `gain` and shifted so each class logit is ~0 on
+    average, so the GELU passes the confident classes (a soft one-hot code); the other rows
+    small PCA directions (`rest` of the scale). Layer 2 = scaled identity, centred output.
+    With the generic PCA init, 96 of 128 image dimensions were unlabelled variation and the
+    LLM learnt to use the image tokens as an attention sink instead of reading them."""
+    Wp = "model.mm_projector."
+    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
+    Hw, hb = head["tok.weight"], head["tok.bias"]
+    Lg = F @ Hw.T + hb
+    sd = Lg.std(0).clamp_min(1e-6)
+    rows = [Hw * (gain / sd)[:, None]]
+    bias = [(hb - Lg.mean(0)) * (gain / sd) - 0.5 * gain]
+    D = W[Wp + "0.weight"].shape[0]
+    mu = F.mean(0)
+    Fc = F - mu
+    ev, U = torch.linalg.eigh(Fc.T @ Fc / len(Fc))
+    k = D - Hw.shape[0]
+    Wpc = U.T.flip(0)[:k] / ev.clamp_min(0).mean().sqrt() * rest
+    if Wpc.shape[0] < k:                     # more rows than tower dimensions: zero rows
+        Wpc = torch.cat([Wpc, torch.zeros(k - Wpc.shape[0], Wpc.shape[1])], 0)
+    rows.append(Wpc)
+    bias.append(-(mu @ Wpc.T))
+    rows, bias = torch.cat(rows, 0), torch.cat(bias, 0)
+    W[Wp + "0.weight"].copy_(rows)
+    W[Wp + "0.bias"].copy_(bias)
+    G1 = R.gelu_erf(F @ rows.T + bias)
+    W2 = torch.eye(D) * (out_std / G1[:, :Hw.shape[0]].std(0).mean())
     W[Wp + "2.weight"].copy_(W2)
     W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
     W["model.image_newline"].copy_(torch.randn(D) * out_std)
@@ -130,27 +166,8 @@ def init_weights(hp, V, seed, qk_std=0.02):
         W[q + "mlp.gate_proj.weight"] = n(F, D)
         W[q + "mlp.up_proj.weight"] = n(F, D)
         W[q + "mlp.down_proj.weight"] = n(D, F, std=res)
-    pre = "model.vision_tower.vision_tower.vision_model."
-    gg = S // p
-    W[pre + "embeddings.patch_embedding.weight"] = n(Dv, 3, p, p)
-    W[pre + "embeddings.patch_embedding.bias"] = torch.zeros(Dv)
-    W[pre + "embeddings.position_embedding.weight"] = n(gg * gg, Dv)
-    vres = 0.02 / math.sqrt(2 * Lv)
-    for i in range(Lv):
-        q = pre + "encoder.layers.%d." % i
-        for nm in ("layer_norm1", "layer_norm2"):
-            W[q + nm + ".weight"] = torch.ones(Dv)
-            W[q + nm + ".bias"] = torch.zeros(Dv)
-        for nm in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            W[q + "self_attn.%s.weight" % nm] = n(Dv, Dv, std=vres if nm == "out_proj" else 0.02)
-            W[q + "self_attn.%s.bias" % nm] = torch.zeros(Dv)
-        W[q + "mlp.fc1.weight"] = n(Fv, Dv)
-        W[q + "mlp.fc1.bias"] = torch.zeros(Fv)
-        W[q + "mlp.fc2.weight"] = n(Dv, Fv, std=vres)
-        W[q + "mlp.fc2.bias"] = torch.zeros(Dv)
-    # present in SigLIP checkpoints, never applied (spec 1.2): exported, receives no gradient
-    W[pre + "post_layernorm.weight"] = torch.ones(Dv)
-    W[pre + "post_layernorm.bias"] = torch.zeros(Dv)
+    # the tower: the same initialisation as stage 1 (pretrain_vision.init_tower)
+    W.update(PV.init_tower(Dv, Lv, Fv, S, p, seed + 1))
     W["model.mm_projector.0.weight"] = n(D, Dv)
     W["model.mm_projector.0.bias"] = torch.zeros(D)
     W["model.mm_projector.2.weight"] = n(D, D)
@@ -163,12 +180,14 @@ def init_weights(hp, V, seed, qk_std=0.02):
 # data
 # ------------------------------------------------------------------------------------------
 
-def build_scenes(seed, count):
-    """Training scenes with every candidate question (gen_data), rendered."""
+def build_scenes(seed, count, one=0.0):
+    """Training scenes with every candidate question (gen_data), rendered. A fraction `one`
+    of them (on top of the generator's own 2/7) hold a single shape: the curriculum of
+    --one-shape, where "the colour of the shape" is readable from any foreground token."""
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        sc = G.make_scene(rng)
+        sc = G.make_scene(rng, 1 if one > 0 and rng.random() < one else None)
         qs = G.questions(rng, sc)
         for t in qs:
             for q in qs[t]:
@@ -311,8 +330,24 @@ def batches(rng, scenes, bsz, pool_batches, max_turns):
 # loss
 # ------------------------------------------------------------------------------------------
 
+def gt_image(W, cfg, scene, D):
+    """--gt-tokens: one-hot stage-1 targets per view patch (31 of D dims, x3) -> merge_views."""
+    tg_ = scene["aux_tg"].long()
+    Z = torch.zeros(tg_.shape[0], tg_.shape[1], D)
+    off = 0
+    for i, n in enumerate(PV.TOK_SPLITS):
+        t = tg_[..., i]
+        oh = torch.nn.functional.one_hot(t.clamp_min(0), n).float() * (t >= 0)[..., None]
+        Z[..., off:off + n] = 3.0 * oh
+        off += n
+    return R.merge_views(W, cfg, Z, scene["info"])
+
+
+GT_PROBE = False
+
+
 def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, aux_weight=0.0,
-               aux_shape_weight=1.0):
+               aux_shape_weight=1.0, text_only=False, mask_mode="bernoulli", gt_tokens=False):
     """LLaDA-V SFT loss of one batch (see module docstring). Returns (loss, stats).
     vision_reg > 0 adds vision_reg * mean square of the per-view token mean of the projector
     output: without SigLIP's (unused) post-layernorm, a tower trained from scratch can grow a
@@ -320,26 +355,39 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     differ by a few per cent only (observed: norm 1500, 3 % between images)."""
     llm = R.LLaDA(W, cfg)                     # views of W: rebuilt each step for autograd
     sids = sorted({b[1] for b in batch})
-    views = torch.cat([scenes[s]["views"] for s in sids], 0)
-    feats = R.siglip_forward(W, cfg, views)
-    Z = R.projector_forward(W, cfg, feats)
-    reg = (Z.mean(1) ** 2).mean() if vision_reg > 0 else None
-    aux = None
-    if head is not None and aux_weight > 0:
-        # stage-1 dense vision targets at a small weight (keeps the tower from collapsing)
-        first, off = [], 0
+    reg = aux = None
+    if gt_tokens:
+        # --gt-tokens (diagnostic): per-view tokens = the one-hot stage-1 targets of the scene
+        # description instead of tower + projector, merged by the real merge_views: tells
+        # whether the LLM can learn to read perfect visual tokens at all
+        img = {s: gt_image(W, cfg, scenes[s], llm.embed.shape[1]) for s in sids}
+    elif text_only:
+        # --text-warmup: the same conversations with no image rows (the question and answer
+        # keep their relative positions): the LLM learns the question -> answer-vocabulary
+        # mapping on ~85-token sequences before the image has to be read
+        img = {s: torch.zeros(0, llm.embed.shape[1]) for s in sids}
+    else:
+        views = torch.cat([scenes[s]["views"] for s in sids], 0)
+        feats = R.siglip_forward(W, cfg, views)
+        Z = R.projector_forward(W, cfg, feats)
+        if vision_reg > 0:
+            reg = (Z.mean(1) ** 2).mean()
+        if head is not None and aux_weight > 0:
+            # stage-1 dense vision targets at a small weight (keeps the tower from collapsing)
+            first, off = [], 0
+            for s in sids:
+                first.append(off)
+                off += scenes[s]["views"].shape[0]
+            aux, aux_acc = PV.aux_loss(head, feats,
+                                       torch.cat([scenes[s]["aux_tg"] for s in sids], 0),
+                                       torch.stack([scenes[s]["aux_glob"] for s in sids]),
+                                       torch.tensor(first), aux_shape_weight)
+        img = {}
+        off = 0
         for s in sids:
-            first.append(off)
-            off += scenes[s]["views"].shape[0]
-        aux, aux_acc = PV.aux_loss(head, feats, torch.cat([scenes[s]["aux_tg"] for s in sids], 0),
-                                   torch.stack([scenes[s]["aux_glob"] for s in sids]),
-                                   torch.tensor(first), aux_shape_weight)
-    img = {}
-    off = 0
-    for s in sids:
-        n = scenes[s]["views"].shape[0]
-        img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
-        off += n
+            n = scenes[s]["views"].shape[0]
+            img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
+            off += n
     eot, mask = cfg.eot_id, cfg.mask_id
     # token layout of every sequence: (kind, ids-or-embeds); responses as target id tensors
     seqs = []
@@ -356,6 +404,10 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     Ltot = max(lens)
     X, bi, pi, tg, wt, tix = [], [], [], [], [], []
     tnames = sorted(TYPE_WEIGHTS)
+    # t ~ U(0,1) per sequence, stratified over the batch (one t in each 1/B interval, in random
+    # order): the same marginal, a lower-variance estimate of the 1/t-weighted loss
+    strat = ((torch.randperm(len(batch), generator=g) + torch.rand(len(batch), generator=g))
+             / len(batch)).tolist()
     for b, (parts, L0) in enumerate(zip(seqs, lens)):
         last = parts[-1][1]
         # normalisation: the sample's own response length (answers + their eot padding); the
@@ -363,8 +415,19 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
         # does not dilute the weight of its answer tokens
         n_resp = sum(len(p[1][0]) for p in parts if p[0] == "resp")
         last[0].extend([eot] * (Ltot - L0))   # batch padding: more eot after the last answer
-        tt = torch.rand((), generator=g).item()
+        tt = strat[b]
         pm = (1 - eps) * tt + eps
+        if mask_mode == "ratio":
+            # exactly k = ceil(t N) of the N response tokens masked (a uniform k-subset) and the
+            # realised ratio k / N as the 1/t weight: the same objective as independent
+            # Bernoulli(t) masking, without its rare 1/t ~ 1000 weights (with Adam those spikes
+            # inflate the second-moment estimates and stall learning)
+            N = sum(len(v[0]) for k_, v in parts if k_ == "resp")
+            k = max(1, math.ceil(tt * N))
+            sel = torch.zeros(N, dtype=torch.bool)
+            sel[torch.randperm(N, generator=g)[:k]] = True
+            pm = k / N
+            msplit = iter(torch.split(sel, [len(v[0]) for k_, v in parts if k_ == "resp"]))
         rows, pos = [], 0
         for kind, val in parts:
             if kind == "prompt":
@@ -372,7 +435,7 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
                 pos += val.shape[0]
                 continue
             tgt = torch.tensor(val[0])
-            m = torch.rand(len(tgt), generator=g) < pm
+            m = next(msplit) if mask_mode == "ratio" else torch.rand(len(tgt), generator=g) < pm
             rows.append(llm.embed[torch.where(m, torch.full_like(tgt, mask), tgt)])
             j = torch.nonzero(m).flatten()
             bi.append(torch.full_like(j, b))
@@ -401,6 +464,68 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     return loss, {"masked_tokens": int(len(tg)), "seq_len": Ltot, "ce_by_type": per_type,
                   "aux": float(aux) if aux is not None else None,
                   "vision_mean_sq": float(reg) if reg is not None else None}
+
+
+@torch.no_grad()
+def probe(W, cfg, dev, chunk=16):
+    """Teacher-forced dev accuracy: every dev question as a single-turn sequence whose response
+    (answer + one eot) is fully masked; a question counts as right when the argmax at every
+    answer position is the answer token (the first denoising step of the sampler, greedy).
+    Captions: fraction of caption tokens right. Cheap early signal; eval.py is the real one."""
+    llm = R.LLaDA(W, cfg)
+    right = {}
+    for i in range(0, len(dev), chunk):
+        part = dev[i:i + chunk]
+        sids = sorted({si for si, _ in part})
+        if GT_PROBE:
+            img = {s_: gt_image(W, cfg, dev_scenes_[s_], llm.embed.shape[1]) for s_ in sids}
+            sids = []
+        else:
+            feats = R.siglip_forward(W, cfg, torch.cat([dev_scenes_[s]["views"] for s in sids], 0))
+            Z = R.projector_forward(W, cfg, feats)
+            img, off = {}, 0
+        for s_ in sids:
+            n = dev_scenes_[s_]["views"].shape[0]
+            img[s_] = R.merge_views(W, cfg, Z[off:off + n], dev_scenes_[s_]["info"])
+            off += n
+        X, spans = [], []
+        for si, q in part:
+            pre = C.splice(llm, q["ids"], img[si])
+            n_r = len(q["ans_ids"]) + 1
+            X.append(torch.cat([pre, llm.embed[torch.full((n_r,), cfg.mask_id)]], 0))
+            spans.append((pre.shape[0], q))
+        L = max(x.shape[0] for x in X)
+        X = [torch.cat([x, llm.embed[torch.full((L - x.shape[0],), cfg.eot_id)]], 0) for x in X]
+        logits = llm.forward(torch.stack(X, 0))
+        for b, (st, q) in enumerate(spans):
+            pred = logits[b, st:st + len(q["ans_ids"])].argmax(-1).tolist()
+            ok = [int(a == b_) for a, b_ in zip(pred, q["ans_ids"])]
+            key = q["type"] if q["type"] != "open" else "open/" + q["category"]
+            right.setdefault(key, []).append(sum(ok) / len(ok) if q["type"] == "caption"
+                                             else float(all(ok)))
+    out = {k: round(100 * float(np.mean(v)), 1) for k, v in sorted(right.items())}
+    op = [x for k, v in right.items() if k.startswith("open/") for x in v]
+    out["open"] = round(100 * float(np.mean(op)), 1) if op else None
+    return out
+
+
+dev_scenes_ = []
+
+
+def dev_set(seed, count, cfg, ctok):
+    """Dev scenes (a seed training and the benchmarks never use) and their questions: every
+    open / yes-no / mc candidate of gen_data.questions plus the caption, as (scene, q)."""
+    global dev_scenes_
+    dev_scenes_ = build_scenes(seed, count)
+    for s in dev_scenes_:
+        for t, qs in s["q"].items():
+            for q in qs:
+                q["no_think"] = True
+                q["type"] = t
+    prepare(dev_scenes_, cfg, ctok, cfg.bos_id)
+    items = [(i, q) for i, s in enumerate(dev_scenes_) for t in ("open", "yesno", "mc", "caption")
+             for q in s["q"][t]]
+    return items
 
 
 # ------------------------------------------------------------------------------------------
@@ -466,7 +591,7 @@ def main():
     ap.add_argument("--llm-qk-std", type=float, default=0.02,
                     help="init std of the LLM's q/k projections (larger: sharper attention from "
                          "the start, a shorter plateau before answers depend on the question)")
-    ap.add_argument("--projector-init", default="data", choices=["data", "random"])
+    ap.add_argument("--projector-init", default="data", choices=["data", "symbolic", "random"])
     ap.add_argument("--img-scale", type=float, default=0.3,
                     help="per-dimension std of the initial image tokens (data init)")
     ap.add_argument("--aux-weight", type=float, default=0.0,
@@ -501,8 +626,24 @@ def main():
     ap.add_argument("--d", type=int, default=128)
     ap.add_argument("--f", type=int, default=384)
     ap.add_argument("--l", type=int, default=4)
+    ap.add_argument("--head-dim", type=int, default=32, help="LLM head size (heads = d / head-dim)")
     ap.add_argument("--dv", type=int, default=96)
     ap.add_argument("--lv", type=int, default=3)
+    ap.add_argument("--image", type=int, default=48, help="view size (vision_config.image_size)")
+    ap.add_argument("--patch", type=int, default=8)
+    ap.add_argument("--probe-every", type=int, default=0,
+                    help="every N steps: teacher-forced answer accuracy on dev scenes")
+    ap.add_argument("--probe-scenes", type=int, default=40)
+    ap.add_argument("--one-shape", type=float, default=0.0,
+                    help="curriculum: extra fraction of single-shape scenes in the first pool "
+                         "(halved every --refresh)")
+    ap.add_argument("--mask-mode", default="bernoulli", choices=["bernoulli", "ratio"],
+                    help="bernoulli: every response token masked independently with p(t); "
+                         "ratio: exactly ceil(t N) tokens masked, weight N / k")
+    ap.add_argument("--gt-tokens", action="store_true",
+                    help="diagnostic: the LLM reads one-hot scene-description tokens, no tower")
+    ap.add_argument("--text-warmup", type=int, default=0,
+                    help="first N steps without image rows (the LLM learns the answer format)")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--resume", action="store_true")
@@ -511,9 +652,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    global TURNS_SINGLE, SHORT_PAD
+    global TURNS_SINGLE, SHORT_PAD, GT_PROBE
     TURNS_SINGLE = a.single_turn
     SHORT_PAD = a.short_pad
+    GT_PROBE = a.gt_tokens
     if a.type_weights:
         TYPE_WEIGHTS.update(zip(("open", "yesno", "mc", "caption"),
                                 (float(x) for x in a.type_weights.split(","))))
@@ -531,8 +673,12 @@ def main():
 
     t_start = time.time()
     hp = hparams(a)
+
+    def one_at(chunk):
+        """--one-shape curriculum: extra single-shape scenes in the first pools, halving."""
+        return a.one_shape / (2 ** chunk) if a.refresh else a.one_shape
     chunk = 0
-    scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
+    scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes, one_at(chunk))
     log("scenes: %d (%.1fs)" % (len(scenes), time.time() - t_start))
     tok_dir = os.path.join(a.work, "tok")
     if a.tokenizer_from:
@@ -570,6 +716,9 @@ def main():
     cfg = R.Config(tok_dir, W, hft)
     ctok = C.CachedTokenizer(hft)
     prepare(scenes, cfg, ctok, cfg.bos_id)
+    if a.init_vision and a.projector_init == "symbolic":
+        init_projector_symbolic(W, cfg, head, scenes[:300], a.img_scale)
+        log("projector: symbolic init (stage-1 head logits)")
     if a.init_vision and a.projector_init == "data":
         init_projector(W, cfg, head, scenes[:300], a.img_scale)
         log("projector: data-dependent init (centred PCA whitening + stage-1 head directions)")
@@ -623,10 +772,11 @@ def main():
         g.set_state(st["g"])
         if a.refresh and start // a.refresh:
             chunk = start // a.refresh
-            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
+            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes, one_at(chunk))
             prepare(scenes, cfg, ctok, cfg.bos_id)
         log("resumed at step %d" % start)
     stream = batches(rng, scenes, a.batch, 8, a.max_turns)
+    dev = dev_set(5555, a.probe_scenes, cfg, ctok) if a.probe_every else []
 
     def used():
         return prev_time + time.time() - t_train
@@ -648,7 +798,7 @@ def main():
             # fresh scenes: a new pool (its own seed), a new batch stream over it
             t_r = time.time()
             chunk = step // a.refresh
-            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes)
+            scenes = build_scenes(pool_seed(a.seed, chunk), a.scenes, one_at(chunk))
             prepare(scenes, cfg, ctok, cfg.bos_id)
             stream = batches(rng, scenes, a.batch, 8, a.max_turns)
             log("scene pool %d (seed %d) built in %.1fs" % (chunk, pool_seed(a.seed, chunk),
@@ -658,7 +808,9 @@ def main():
             gr["lr"] = lr_at(step) * (0.0 if (frozen and gr["vis"]) else gr["lr_mult"])
         batch = next(stream)
         loss, st = batch_loss(W, cfg, batch, scenes, g, vision_reg=a.vision_reg, head=head,
-                              aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight)
+                              aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight,
+                              text_only=step < a.text_warmup, mask_mode=a.mask_mode,
+                              gt_tokens=a.gt_tokens)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_([p_ for gr in opt.param_groups for p_ in gr["params"]],
@@ -685,6 +837,11 @@ def main():
                    " ".join("%s=%.3f" % (t, np.mean(v)) for t, v in sorted(ce_acc.items())),
                    el / done, (a.steps - step - 1) * el / done / 60))
             acc_loss, acc_n, ce_acc = 0.0, 0, {}
+        if a.probe_every and (step + 1) % a.probe_every == 0:
+            t_p = time.time()
+            pr = probe(W, cfg, dev)
+            hist.setdefault("probe", []).append((step + 1, pr))
+            log("probe step %d (%.0fs): %s" % (step + 1, time.time() - t_p, json.dumps(pr)))
         last = step + 1 == a.steps or (a.minutes and used() >= a.minutes * 60)
         if (step + 1) % a.ckpt_every == 0 or last:
             torch.save({"W": {k: v.detach() for k, v in W.items()}, "opt": opt.state_dict(),
