@@ -347,7 +347,8 @@ GT_PROBE = False
 
 
 def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, aux_weight=0.0,
-               aux_shape_weight=1.0, text_only=False, mask_mode="bernoulli", gt_tokens=False):
+               aux_shape_weight=1.0, text_only=False, mask_mode="bernoulli", gt_tokens=False,
+               text_loss=False):
     """LLaDA-V SFT loss of one batch (see module docstring). Returns (loss, stats).
     vision_reg > 0 adds vision_reg * mean square of the per-view token mean of the projector
     output: without SigLIP's (unused) post-layernorm, a tower trained from scratch can grow a
@@ -392,18 +393,28 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     # token layout of every sequence: (kind, ids-or-embeds); responses as target id tensors
     seqs = []
     for _, si, turns in batch:
-        parts = [("prompt", C.splice(llm, turns[0][0]["ids"], img[si]))]
+        if text_loss:
+            # --mdm-steps: LLaDA pretraining on the whole conversation: the prompt's text tokens
+            # are masked and predicted like the response (only the image rows are never
+            # masked), so every text token gives a gradient, not only the few answer tokens
+            ids = turns[0][0]["ids"]
+            k_img = ids.index(R.IMAGE_TOKEN_INDEX)
+            parts = [("resp", (list(ids[:k_img]), "text")), ("prompt", img[si]),
+                     ("resp", (list(ids[k_img + 1:]), "text"))]
+        else:
+            parts = [("prompt", C.splice(llm, turns[0][0]["ids"], img[si]))]
         tg = []
         for j, (q, t, gl) in enumerate(turns):
             if j:
-                parts.append(("prompt", llm.embed[torch.tensor(q["ids2"])]))
+                parts.append(("resp", (list(q["ids2"]), "text")) if text_loss else
+                             ("prompt", llm.embed[torch.tensor(q["ids2"])]))
             tgt = q["ans_ids"] + [eot] * (gl - len(q["ans_ids"]))
             parts.append(("resp", (tgt, t)))
         seqs.append(parts)
     lens = [sum(p[1].shape[0] if p[0] == "prompt" else len(p[1][0]) for p in parts) for parts in seqs]
     Ltot = max(lens)
     X, bi, pi, tg, wt, tix = [], [], [], [], [], []
-    tnames = sorted(TYPE_WEIGHTS)
+    tnames = sorted(TYPE_WEIGHTS) + ["text"]
     # t ~ U(0,1) per sequence, stratified over the batch (one t in each 1/B interval, in random
     # order): the same marginal, a lower-variance estimate of the 1/t-weighted loss
     strat = ((torch.randperm(len(batch), generator=g) + torch.rand(len(batch), generator=g))
@@ -642,6 +653,8 @@ def main():
                          "ratio: exactly ceil(t N) tokens masked, weight N / k")
     ap.add_argument("--gt-tokens", action="store_true",
                     help="diagnostic: the LLM reads one-hot scene-description tokens, no tower")
+    ap.add_argument("--mdm-steps", type=int, default=0,
+                    help="first N steps: LLaDA pretraining, prompt text masked and predicted too")
     ap.add_argument("--text-warmup", type=int, default=0,
                     help="first N steps without image rows (the LLM learns the answer format)")
     ap.add_argument("--log-every", type=int, default=10)
@@ -810,7 +823,7 @@ def main():
         loss, st = batch_loss(W, cfg, batch, scenes, g, vision_reg=a.vision_reg, head=head,
                               aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight,
                               text_only=step < a.text_warmup, mask_mode=a.mask_mode,
-                              gt_tokens=a.gt_tokens)
+                              gt_tokens=a.gt_tokens, text_loss=step < a.mdm_steps)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_([p_ for gr in opt.param_groups for p_ in gr["params"]],
