@@ -3,7 +3,7 @@
 # on the held-out benchmark samples/bench, checked against the PyTorch reference:
 #   - `lladav eval` answers the first 240 questions (40 images; every question type; the anyres
 #     grids 1x1, 1x2, 2x1, 2x2 all occur), nothing unparsed, no read or generation errors;
-#   - with Debian's torch: samples/train/eval.py (the fp32 reference: its own image path, prompt,
+#   - with Debian's torch and the reference's node tokenizer: samples/train/eval.py (the fp32 reference: its own image path, prompt,
 #     tokenizer and sampler) gives the same answer text on at least 99 % of them, so the model's
 #     reported accuracy is the runtime's;
 #   - the per-type accuracy of the run is printed (not asserted: the model's quality is issue
@@ -41,7 +41,13 @@ print("held-out, first %d questions: " % sum(n.values()) +
       ", ".join("%s %d/%d" % (t, c[t], n[t]) for t in sorted(n)))
 PY
 
-if "$PY" -c "import torch" 2>/dev/null; then
+# eval.py tokenizes with the HF tokenizers library through node (tests/reference/tok.js), as
+# the reference suite does; node_modules is not committed (`npm ci` in tests/reference).
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  echo "skipped: the reference comparison needs Debian's python3-torch under $PY"
+elif ! command -v node >/dev/null || [ ! -d tests/reference/node_modules/@anush008/tokenizers ]; then
+  echo "skipped: the reference comparison needs node and tests/reference/node_modules (npm ci there)"
+else
   (cd samples/train && "$PY" eval.py --model "../../$M" --bench ../bench --limit $N \
      --predictions "$LV_WORK/ref.jsonl" > "$LV_WORK/ref.out" 2>&1)
   ok "reference eval.py exits 0" test $? -eq 0
@@ -55,7 +61,5 @@ PY
   echo "C runtime = reference on $(awk '{print $1 " of " $2}' <<<"$same") questions"
   ok "C runtime = reference on >= 99 % of $N ($same)" \
     awk -v n=$N '{exit !($2 == n && $1 >= 0.99 * $2)}' <<<"$same"
-else
-  echo "skipped: the reference comparison needs Debian's python3-torch under $PY"
 fi
 finish
