@@ -330,6 +330,19 @@ def batches(rng, scenes, bsz, pool_batches, max_turns):
 # loss
 # ------------------------------------------------------------------------------------------
 
+def encode_scenes(W, cfg, scenes, sids):
+    """Image rows of scenes[sids] (one tower + projector pass over all their views, then the
+    reference merge per scene): ({sid: [N_img, D]}, tower features, projector output)."""
+    feats = R.siglip_forward(W, cfg, torch.cat([scenes[s]["views"] for s in sids], 0))
+    Z = R.projector_forward(W, cfg, feats)
+    img, off = {}, 0
+    for s in sids:
+        n = scenes[s]["views"].shape[0]
+        img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
+        off += n
+    return img, feats, Z
+
+
 def gt_image(W, cfg, scene, D):
     """--gt-tokens: one-hot stage-1 targets per view patch (31 of D dims, x3) -> merge_views."""
     tg_ = scene["aux_tg"].long()
@@ -341,9 +354,6 @@ def gt_image(W, cfg, scene, D):
         Z[..., off:off + n] = 3.0 * oh
         off += n
     return R.merge_views(W, cfg, Z, scene["info"])
-
-
-GT_PROBE = False
 
 
 def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, aux_weight=0.0,
@@ -368,9 +378,7 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
         # mapping on ~85-token sequences before the image has to be read
         img = {s: torch.zeros(0, llm.embed.shape[1]) for s in sids}
     else:
-        views = torch.cat([scenes[s]["views"] for s in sids], 0)
-        feats = R.siglip_forward(W, cfg, views)
-        Z = R.projector_forward(W, cfg, feats)
+        img, feats, Z = encode_scenes(W, cfg, scenes, sids)
         if vision_reg > 0:
             reg = (Z.mean(1) ** 2).mean()
         if head is not None and aux_weight > 0:
@@ -383,12 +391,6 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
                                        torch.cat([scenes[s]["aux_tg"] for s in sids], 0),
                                        torch.stack([scenes[s]["aux_glob"] for s in sids]),
                                        torch.tensor(first), aux_shape_weight)
-        img = {}
-        off = 0
-        for s in sids:
-            n = scenes[s]["views"].shape[0]
-            img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
-            off += n
     eot, mask = cfg.eot_id, cfg.mask_id
     # token layout of every sequence: (kind, ids-or-embeds); responses as target id tensors
     seqs = []
@@ -478,27 +480,21 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
 
 
 @torch.no_grad()
-def probe(W, cfg, dev, chunk=16):
+def probe(W, cfg, dev, gt=False, chunk=16):
     """Teacher-forced dev accuracy: every dev question as a single-turn sequence whose response
     (answer + one eot) is fully masked; a question counts as right when the argmax at every
     answer position is the answer token (the first denoising step of the sampler, greedy).
     Captions: fraction of caption tokens right. Cheap early signal; eval.py is the real one."""
     llm = R.LLaDA(W, cfg)
+    scenes, items = dev
     right = {}
-    for i in range(0, len(dev), chunk):
-        part = dev[i:i + chunk]
+    for i in range(0, len(items), chunk):
+        part = items[i:i + chunk]
         sids = sorted({si for si, _ in part})
-        if GT_PROBE:
-            img = {s_: gt_image(W, cfg, dev_scenes_[s_], llm.embed.shape[1]) for s_ in sids}
-            sids = []
+        if gt:
+            img = {s_: gt_image(W, cfg, scenes[s_], llm.embed.shape[1]) for s_ in sids}
         else:
-            feats = R.siglip_forward(W, cfg, torch.cat([dev_scenes_[s]["views"] for s in sids], 0))
-            Z = R.projector_forward(W, cfg, feats)
-            img, off = {}, 0
-        for s_ in sids:
-            n = dev_scenes_[s_]["views"].shape[0]
-            img[s_] = R.merge_views(W, cfg, Z[off:off + n], dev_scenes_[s_]["info"])
-            off += n
+            img = encode_scenes(W, cfg, scenes, sids)[0]
         X, spans = [], []
         for si, q in part:
             pre = C.splice(llm, q["ids"], img[si])
@@ -520,23 +516,19 @@ def probe(W, cfg, dev, chunk=16):
     return out
 
 
-dev_scenes_ = []
-
-
 def dev_set(seed, count, cfg, ctok):
     """Dev scenes (a seed training and the benchmarks never use) and their questions: every
-    open / yes-no / mc candidate of gen_data.questions plus the caption, as (scene, q)."""
-    global dev_scenes_
-    dev_scenes_ = build_scenes(seed, count)
-    for s in dev_scenes_:
+    open / yes-no / mc candidate of gen_data.questions plus the caption: (scenes, [(i, q)])."""
+    scenes = build_scenes(seed, count)
+    for s in scenes:
         for t, qs in s["q"].items():
             for q in qs:
                 q["no_think"] = True
                 q["type"] = t
-    prepare(dev_scenes_, cfg, ctok, cfg.bos_id)
-    items = [(i, q) for i, s in enumerate(dev_scenes_) for t in ("open", "yesno", "mc", "caption")
+    prepare(scenes, cfg, ctok, cfg.bos_id)
+    items = [(i, q) for i, s in enumerate(scenes) for t in ("open", "yesno", "mc", "caption")
              for q in s["q"][t]]
-    return items
+    return scenes, items
 
 
 # ------------------------------------------------------------------------------------------
@@ -665,10 +657,9 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    global TURNS_SINGLE, SHORT_PAD, GT_PROBE
+    global TURNS_SINGLE, SHORT_PAD
     TURNS_SINGLE = a.single_turn
     SHORT_PAD = a.short_pad
-    GT_PROBE = a.gt_tokens
     if a.type_weights:
         TYPE_WEIGHTS.update(zip(("open", "yesno", "mc", "caption"),
                                 (float(x) for x in a.type_weights.split(","))))
@@ -789,7 +780,7 @@ def main():
             prepare(scenes, cfg, ctok, cfg.bos_id)
         log("resumed at step %d" % start)
     stream = batches(rng, scenes, a.batch, 8, a.max_turns)
-    dev = dev_set(5555, a.probe_scenes, cfg, ctok) if a.probe_every else []
+    dev = dev_set(5555, a.probe_scenes, cfg, ctok) if a.probe_every else None
 
     def used():
         return prev_time + time.time() - t_train
@@ -852,7 +843,7 @@ def main():
             acc_loss, acc_n, ce_acc = 0.0, 0, {}
         if a.probe_every and (step + 1) % a.probe_every == 0:
             t_p = time.time()
-            pr = probe(W, cfg, dev)
+            pr = probe(W, cfg, dev, a.gt_tokens)
             hist.setdefault("probe", []).append((step + 1, pr))
             log("probe step %d (%.0fs): %s" % (step + 1, time.time() - t_p, json.dumps(pr)))
         last = step + 1 == a.steps or (a.minutes and used() >= a.minutes * 60)
