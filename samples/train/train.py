@@ -58,6 +58,34 @@ def hparams(a):
 
 
 @torch.no_grad()
+def tower_pca(W, cfg, scenes):
+    """Stage-1 tower features of the scenes' views [N, Dv], their mean, and the principal
+    directions as rows (largest first) scaled so the mapped features have unit mean variance
+    (one global scale, no whitening: a drifting tower would be amplified along weak
+    directions)."""
+    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
+    mu = F.mean(0)
+    Fc = F - mu
+    ev, U = torch.linalg.eigh(Fc.T @ Fc / len(Fc))
+    return F, mu, U.T.flip(0) / ev.clamp_min(0).mean().sqrt()
+
+
+def set_projector(W, F, rows, bias, out_std, ref_dims=None):
+    """mlp2x_gelu projector: layer 0 = rows / bias; layer 2 = identity scaled so the output
+    dimensions ref_dims (default all) have std out_std on F, with the bias that centres the
+    output; image_newline ~ N(0, out_std)."""
+    Wp = "model.mm_projector."
+    D = rows.shape[0]
+    W[Wp + "0.weight"].copy_(rows)
+    W[Wp + "0.bias"].copy_(bias)
+    G1 = R.gelu_erf(F @ rows.T + bias)
+    W2 = torch.eye(D) * (out_std / G1[:, :ref_dims].std(0).mean())
+    W[Wp + "2.weight"].copy_(W2)
+    W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
+    W["model.image_newline"].copy_(torch.randn(D) * out_std)
+
+
+@torch.no_grad()
 def init_projector(W, cfg, head, scenes, out_std):
     """Data-dependent init of the mlp2x_gelu projector on the stage-1 tower's features (the
     tower has no final LayerNorm, so its features carry a large image-independent mean):
@@ -65,31 +93,17 @@ def init_projector(W, cfg, head, scenes, out_std):
     shape / layout-cell directions; a few random rows] with one global scale, bias = minus the
     mapped mean, so the GELU input is centred; layer 2 = scaled identity with the bias that
     centres the output. The image tokens then start clearly image-dependent."""
-    Wp = "model.mm_projector."
-    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
-    mu = F.mean(0)
+    F, mu, Wpc = tower_pca(W, cfg, scenes)
     Fc = F - mu
-    # principal directions (no whitening: a drifting tower would be amplified along weak
-    # directions), one global scale so the mapped features have unit mean variance
-    ev, U = torch.linalg.eigh(Fc.T @ Fc / len(Fc))
-    Wpc = U.T.flip(0) / ev.clamp_min(0).mean().sqrt()
-    rows = [Wpc]
     Hw = head["tok.weight"]
     Hw = Hw / (Fc @ Hw.T).std(0).mean().clamp_min(1e-6)
-    rows.append(Hw)
-    D = W[Wp + "0.weight"].shape[0]
-    rows = torch.cat(rows, 0)[:D]
+    D = W["model.mm_projector.0.weight"].shape[0]
+    rows = torch.cat([Wpc, Hw], 0)[:D]
     if rows.shape[0] < D:
         extra = torch.randn(D - rows.shape[0], cfg.v_hidden) * 0.02
         extra = extra / (Fc @ extra.T).std(0)[:, None]
         rows = torch.cat([rows, extra], 0)
-    W[Wp + "0.weight"].copy_(rows)
-    W[Wp + "0.bias"].copy_(-(mu @ rows.T))
-    G1 = R.gelu_erf(F @ rows.T + W[Wp + "0.bias"])
-    W2 = torch.eye(D) * (out_std / G1.std(0).mean())
-    W[Wp + "2.weight"].copy_(W2)
-    W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
-    W["model.image_newline"].copy_(torch.randn(D) * out_std)
+    set_projector(W, F, rows, -(mu @ rows.T), out_std)
 
 
 @torch.no_grad()
@@ -101,31 +115,17 @@ def init_projector_symbolic(W, cfg, head, scenes, out_std, gain=4.0, rest=0.1):
     small PCA directions (`rest` of the scale). Layer 2 = scaled identity, centred output.
     With the generic PCA init, 96 of 128 image dimensions were unlabelled variation and the
     LLM learnt to use the image tokens as an attention sink instead of reading them."""
-    Wp = "model.mm_projector."
-    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
+    F, mu, Wpc = tower_pca(W, cfg, scenes)
     Hw, hb = head["tok.weight"], head["tok.bias"]
     Lg = F @ Hw.T + hb
     sd = Lg.std(0).clamp_min(1e-6)
-    rows = [Hw * (gain / sd)[:, None]]
-    bias = [(hb - Lg.mean(0)) * (gain / sd) - 0.5 * gain]
-    D = W[Wp + "0.weight"].shape[0]
-    mu = F.mean(0)
-    Fc = F - mu
-    ev, U = torch.linalg.eigh(Fc.T @ Fc / len(Fc))
-    k = D - Hw.shape[0]
-    Wpc = U.T.flip(0)[:k] / ev.clamp_min(0).mean().sqrt() * rest
+    k = W["model.mm_projector.0.weight"].shape[0] - Hw.shape[0]
+    Wpc = Wpc[:k] * rest
     if Wpc.shape[0] < k:                     # more rows than tower dimensions: zero rows
         Wpc = torch.cat([Wpc, torch.zeros(k - Wpc.shape[0], Wpc.shape[1])], 0)
-    rows.append(Wpc)
-    bias.append(-(mu @ Wpc.T))
-    rows, bias = torch.cat(rows, 0), torch.cat(bias, 0)
-    W[Wp + "0.weight"].copy_(rows)
-    W[Wp + "0.bias"].copy_(bias)
-    G1 = R.gelu_erf(F @ rows.T + bias)
-    W2 = torch.eye(D) * (out_std / G1[:, :Hw.shape[0]].std(0).mean())
-    W[Wp + "2.weight"].copy_(W2)
-    W[Wp + "2.bias"].copy_(-(G1.mean(0) @ W2.T))
-    W["model.image_newline"].copy_(torch.randn(D) * out_std)
+    rows = torch.cat([Hw * (gain / sd)[:, None], Wpc], 0)
+    bias = torch.cat([(hb - Lg.mean(0)) * (gain / sd) - 0.5 * gain, -(mu @ Wpc.T)], 0)
+    set_projector(W, F, rows, bias, out_std, ref_dims=Hw.shape[0])
 
 
 def make_config(hp, ids, tok_len):
