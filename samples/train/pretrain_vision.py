@@ -46,7 +46,7 @@ import gen_data as G
 
 R = C.R
 PRE = "model.vision_tower.vision_tower.vision_model."
-N_COL, N_SHP, N_CELL = 1 + len(G.COLOR_NAMES), 1 + len(G.SHAPES), 10
+N_COL = 1 + len(G.COLOR_NAMES)    # colour classes incl. 0 = background
 
 
 def label_map(scene):
@@ -207,7 +207,7 @@ class TowerCfg:
 
 # per-token head: colour (7), shape (5), cell (9), size (2), same-colour count (4), same-kind
 # count (4); per-scene head on the mean base-view token: count (4), presence (11), bg, texture
-TOK_SPLITS = [N_COL, N_SHP - 1, N_CELL - 1, 2, 4, 4]
+TOK_SPLITS = [N_COL, len(G.SHAPES), 9, len(G.SIZES), 4, 4]
 
 
 def init_head(dv, seed):
@@ -327,7 +327,7 @@ def main():
         f = max(step / a.steps, (time.time() - t0) / (a.minutes * 60))
         if f >= 1:
             break
-        fc = max(0.0, (f - a.flat) / (1 - a.flat))      # constant lr, then cosine to 5 %
+        fc = max(0.0, (f - a.flat) / max(1e-9, 1 - a.flat))   # constant lr, then cosine to 5 %
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fc)))
         for gr in opt.param_groups:
             gr["lr"] = lr
