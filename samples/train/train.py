@@ -457,7 +457,7 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
             # --eot-weight: the eot padding's share of the loss (1 = the plain objective). Measured
             # (README "Fourth attempt"): at weight 1 the easy, ever-present eot terms stall the
             # answer tokens' learning (colour questions stay at the prior for 400+ steps with
-            # perfect image tokens); at 0 the same run learns from step ~100
+            # perfect image tokens); at 0 the same run leaves the prior at step ~150
             # (the prompt's own <|eot_id|> tokens under --mdm-steps are text, not padding)
             pad = (tgt[j] == eot) & (val[1] != "text")
             wt.append(torch.full((len(j),), 1.0 / (pm * n_resp)) * torch.where(pad, eot_weight, 1.0))
