@@ -10,7 +10,8 @@ Objective (LLaDA SFT as used by LLaDA-V): image tokens and prompt are never mask
 response (answer ids, then <|eot_id|> repeated to the sample's generation length) is masked
 token-wise with probability p = (1 - eps) t + eps, t ~ U(0,1) per sample; the loss is the
 cross-entropy on masked response tokens weighted 1/p, divided by the sample's response length,
-averaged over the batch.
+averaged over the batch. --eot-weight scales the eot padding's terms (1 = this objective; 0 in
+the first phase lets the answers be learnt, see README "Fourth attempt").
 
 Why <|eot_id|> as padding (not <|endoftext|> as LLaDA SFT): the LLaDA-V sampler bans
 <|endoftext|> at masked positions and stops at the first <|eot_id|>; with eot padding every
