@@ -587,7 +587,7 @@ def draw_loss_png(path, steps, losses, title):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v1"))
+    ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v2"))
     ap.add_argument("--work", default="/tmp/trainer")
     ap.add_argument("--seed", type=int, default=1000, help="data + init seed (eval uses others)")
     ap.add_argument("--scenes", type=int, default=6000, help="scenes per data pool")
@@ -896,8 +896,9 @@ def finish(a, W, config, tok, hp, hist, train_time, wall):
             "ce_by_type": {t: [[s, round(v, 5)] for s, v in vs] for t, vs in hist["ce_by_type"].items()}}
     MT.write_json(os.path.join(a.out, "training.json"), info)
     draw_loss_png(os.path.join(a.out, "loss.png"), hist["step"], hist["loss"],
-                  "shapes-v1 LLaDA-V SFT loss (log scale), batch %d, %d steps, %.0f min training"
-                  % (a.batch, info["steps_done"], train_time / 60))
+                  "%s LLaDA-V SFT loss (log scale), batch %d, %d steps, %.0f min training"
+                  % (os.path.basename(os.path.normpath(a.out)), a.batch, info["steps_done"],
+                     train_time / 60))
 
 
 def stage1_info(a):
