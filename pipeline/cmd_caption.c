@@ -16,7 +16,7 @@
 #include "cmd_generate.h"
 #include "lladav.h"
 
-/* The shapes-v1 training prompt for captions, which is also lmms-eval's caption prompt. */
+/* The bundled shapes models' training prompt for captions, which is also lmms-eval's caption prompt. */
 #define LV_CAPTION_PROMPT "Provide a one-sentence caption for the provided image."
 #define LV_CAP_N_EXTRA 2
 

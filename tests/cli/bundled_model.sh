@@ -2,7 +2,7 @@
 # bundled_model.sh - the bundled model (samples/models/<LV_BUNDLED_MODEL>) through `lladav eval`
 # on the held-out benchmark samples/bench, checked against the PyTorch reference:
 #   - `lladav eval` answers the first 240 questions (40 images; every question type; the anyres
-#     grids 2x2, 1x2 and 2x1 occur with shapes-v1), nothing unparsed, no read or generation errors;
+#     grids 2x2, 1x2 and 2x1 occur there), nothing unparsed, no read or generation errors;
 #   - with Debian's torch and the reference's node tokenizer: samples/train/eval.py (the fp32 reference: its own image path, prompt,
 #     tokenizer and sampler) gives the same answer text on at least 99 % of them, so the model's
 #     reported accuracy is the runtime's;
