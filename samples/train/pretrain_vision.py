@@ -73,7 +73,10 @@ class ViewCfg:
         self.pinpoints = R.parse_pinpoints(pinpoints, S)
 
 
-def patch_targets(scene, info, S, p, min_hits=3):
+MIN_HITS = 3     # --min-hits; 3 suits 8/16-pixel patches, leaves 19 % of shapes out at 32 (check_targets.py)
+
+
+def patch_targets(scene, info, S, p, min_hits=None):
     """[n_views, g*g, 6] int arrays, per patch: colour class (0 = background / padding), then,
     on patches a shape covers (else -100): shape class, layout cell (base view only: a crop
     cannot know where it lies), size (0 small, 1 large), number of shapes of the same colour
@@ -117,7 +120,7 @@ def patch_targets(scene, info, S, p, min_hits=3):
         cnt = np.stack([(lab == i).sum(1) for i in range(len(sh) + 1)], 1)   # [P, n+1]
         cnt[:, 0] = 0
         best = cnt.argmax(1)
-        best = np.where(cnt.max(1) >= min_hits, best, 0)
+        best = np.where(cnt.max(1) >= (MIN_HITS if min_hits is None else min_hits), best, 0)
         ce = cell[best] if vi == 0 else np.full(len(best), N)
         out.append(np.stack([col[best], kind[best], ce, size[best], ncol[best], nkind[best]], 1))
     return np.stack(out, 0)                                             # [n_views, P, 6]
@@ -273,6 +276,9 @@ def main():
     ap.add_argument("--lv", type=int, default=3)
     ap.add_argument("--image", type=int, default=48, help="view size (vision_config.image_size)")
     ap.add_argument("--patch", type=int, default=8)
+    ap.add_argument("--min-hits", type=int, default=3,
+                    help="of a patch's 4x4 sample points, how many must fall on a shape for the "
+                         "patch to be labelled with it (1 for 32-pixel patches: check_targets.py)")
     ap.add_argument("--pos-amp", type=float, default=0.0,
                     help="add a 2-D sine-cosine table of this amplitude to the position init")
     ap.add_argument("--batch", type=int, default=16, help="scenes per step")
@@ -295,6 +301,8 @@ def main():
     ap.add_argument("--resume", help="continue from a stage-1 file (fresh schedule)")
     ap.add_argument("--probe", type=int, default=200, help="held-out scenes for the probe")
     a = ap.parse_args()
+    global MIN_HITS
+    MIN_HITS = a.min_hits
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
