@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.bash"
 PY=/usr/bin/python3
 cd "$LV_SOURCE_DIR" || exit 1
-NAME=$(sed -n 's/^#define LV_BUNDLED_MODEL "\(.*\)"$/\1/p' pipeline/lladav.h)
+NAME=$(bundled_model_name)
 M=samples/models/$NAME
 if [ ! -f "$M/config.json" ]; then
   echo "skipped: no bundled model at $M"; exit 77

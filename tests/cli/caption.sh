@@ -85,11 +85,12 @@ ok "caption --json: one object per image" test "$(grep -c '"answer"' "$LV_WORK/c
 LLADAV_MODEL=$M/tiny-f32 "$LLADAV" caption -q --threads 1 --gen-length 8 --steps 4 "$IMG" > "$LV_WORK/cap1e"
 ok "caption: \$LLADAV_MODEL" cmp -s "$LV_WORK/cap1" "$LV_WORK/cap1e"
 expect 0 "step 4/4" -- "$LLADAV" caption --threads 1 --model $M/tiny-f32 --gen-length 8 --steps 4 "$IMG"
-if [ -f samples/models/shapes-v2/config.json ]; then
+BUNDLED=$(bundled_model_name)
+if [ -f "samples/models/$BUNDLED/config.json" ]; then
   out=$(LLADAV_MODEL= "$LLADAV" caption -q --threads 1 --gen-length 16 samples/images/shapes_105x70.png)
   ok "caption: the bundled model answers" test -n "$out"
 else
-  expect 2 "bundled model 'shapes-v2'" -- env LLADAV_MODEL= "$LLADAV" caption -q "$IMG"
+  expect 2 "bundled model '$BUNDLED'" -- env LLADAV_MODEL= "$LLADAV" caption -q "$IMG"
 fi
 
 # errors name the file and map to their exit codes

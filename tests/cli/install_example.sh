@@ -28,8 +28,8 @@ ok "example exits 0" test $? -eq 0
 ok "example answer = lladav ask" cmp -s "$LV_WORK/example.out" "$LV_WORK/cli.out"
 ok "the answer is not empty" test "$(wc -c < "$LV_WORK/cli.out")" -gt 1
 ok "example reports token counts" grep -q "image tokens" "$LV_WORK/example.err"
-bundled="$prefix/share/lladav/models/shapes-v2"
-if [ -f "$bundled/config.json" ]; then   # installed when samples/models/shapes-v2 exists
+bundled="$prefix/share/lladav/models/$(bundled_model_name)"
+if [ -f "$bundled/config.json" ]; then   # installed when samples/models/<that name> exists
   out=$(env -u LLADAV_MODEL "$prefix/bin/lladav" caption -q --gen-length 16 "$img")
   ok "installed lladav finds the installed bundled model" test -n "$out"
 fi

@@ -3,6 +3,7 @@
 #                                    contain FRAGMENT ("" for any)
 #   ok NAME CONDITION...             assert a shell condition (not CMD... negates)
 #   finish                           print "N passed, N failed" and exit accordingly
+#   bundled_model_name               LV_BUNDLED_MODEL of pipeline/lladav.h
 : "${LLADAV:?set by ctest}" "${LV_SOURCE_DIR:?set by ctest}"
 LV_WORK="${LV_WORK:-$(mktemp -d)}"
 rm -rf "$LV_WORK" && mkdir -p "$LV_WORK"
@@ -50,3 +51,9 @@ kill_after_lines() {
   done
   wait "$pid" 2>/dev/null; echo done
 }
+
+# The bundled model's name (LV_BUNDLED_MODEL in pipeline/lladav.h), so no test hard-codes it.
+bundled_model_name() {
+  sed -n 's/^#define LV_BUNDLED_MODEL "\(.*\)"$/\1/p' "$LV_SOURCE_DIR/pipeline/lladav.h"
+}
+
