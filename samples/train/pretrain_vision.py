@@ -74,6 +74,7 @@ class ViewCfg:
 
 
 MIN_HITS = 3     # --min-hits; 3 suits 8/16-pixel patches, leaves 19 % of shapes out at 32 (check_targets.py)
+#                  and 1 labels kinds from slivers (README, shapes-v2): neither is right at 32
 
 
 def patch_targets(scene, info, S, p, min_hits=None):
@@ -278,7 +279,8 @@ def main():
     ap.add_argument("--patch", type=int, default=8)
     ap.add_argument("--min-hits", type=int, default=3,
                     help="of a patch's 4x4 sample points, how many must fall on a shape for the "
-                         "patch to be labelled with it (1 for 32-pixel patches: check_targets.py)")
+                         "patch to be labelled with it (at 32-pixel patches 3 leaves 19 %% of the "
+                         "shapes out and 1 labels kinds from slivers: check_targets.py, README)")
     ap.add_argument("--pos-amp", type=float, default=0.0,
                     help="add a 2-D sine-cosine table of this amplitude to the position init")
     ap.add_argument("--batch", type=int, default=16, help="scenes per step")
