@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--scenes", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1000017)
     a = ap.parse_args()
+    PV.MIN_HITS = a.min_hits
     pins = R.parse_pinpoints("(1x1),...,(2x2)", a.image)   # the shapes models' anyres_max_2
     rng = random.Random(a.seed)
     miss = {}                                  # size -> [shapes, missing in base, missing in all]
@@ -33,7 +34,7 @@ def main():
         wc, hc = R.select_best_resolution(W, H, pins)
         nw, nh, x0, y0 = R.resize_and_pad_geometry(W, H, wc, hc)
         info = {"best": (wc, hc), "content": (nw, nh), "offset": (x0, y0)}
-        tg = PV.patch_targets(sc, info, a.image, a.patch, min_hits=a.min_hits)
+        tg = PV.patch_targets(sc, info, a.image, a.patch)
         for s in sc["shapes"]:
             hit = (tg[..., 0] == 1 + G.COLOR_NAMES.index(s["color"])) & \
                   (tg[..., 1] == G.SHAPES.index(s["shape"]))

@@ -77,7 +77,7 @@ MIN_HITS = 3     # --min-hits; 3 suits 8/16-pixel patches, leaves 19 % of shapes
 #                  and 1 labels kinds from slivers (README, shapes-v2): neither is right at 32
 
 
-def patch_targets(scene, info, S, p, min_hits=None):
+def patch_targets(scene, info, S, p):
     """[n_views, g*g, 6] int arrays, per patch: colour class (0 = background / padding), then,
     on patches a shape covers (else -100): shape class, layout cell (base view only: a crop
     cannot know where it lies), size (0 small, 1 large), number of shapes of the same colour
@@ -121,7 +121,7 @@ def patch_targets(scene, info, S, p, min_hits=None):
         cnt = np.stack([(lab == i).sum(1) for i in range(len(sh) + 1)], 1)   # [P, n+1]
         cnt[:, 0] = 0
         best = cnt.argmax(1)
-        best = np.where(cnt.max(1) >= (MIN_HITS if min_hits is None else min_hits), best, 0)
+        best = np.where(cnt.max(1) >= MIN_HITS, best, 0)
         ce = cell[best] if vi == 0 else np.full(len(best), N)
         out.append(np.stack([col[best], kind[best], ce, size[best], ncol[best], nkind[best]], 1))
     return np.stack(out, 0)                                             # [n_views, P, 6]
