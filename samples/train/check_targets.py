@@ -2,11 +2,12 @@
 leave out: a shape that is no patch's target is taught to the tower as background, so no image
 token reports it and no question about it can be answered from the image.
 
-  /usr/bin/python3 check_targets.py [--image 96 --patch 32 --min-hits 3 --scenes 400]
+  /usr/bin/python3 check_targets.py [--image 96 --patch 32 --min-hits 3 --centres --scenes 400]
 
 Prints the fraction of shapes missing from the base view's targets and from every view's, by
 size. At shapes-v2's --image 96 --patch 32 with min_hits 3 (the default): 19.4 % of all shapes and
-33.6 % of the small ones are in no view's targets (samples/train/README.md, shapes-v2)."""
+33.6 % of the small ones are in no view's targets (samples/train/README.md, shapes-v2); with
+--centres (each shape also labels the patch holding its centre) none is, in the base view too."""
 import argparse
 import random
 import numpy as np
@@ -20,10 +21,11 @@ def main():
     ap.add_argument("--image", type=int, default=96)
     ap.add_argument("--patch", type=int, default=32)
     ap.add_argument("--min-hits", type=int, default=3)
+    ap.add_argument("--centres", action="store_true")
     ap.add_argument("--scenes", type=int, default=400)
     ap.add_argument("--seed", type=int, default=1000017)
     a = ap.parse_args()
-    PV.MIN_HITS = a.min_hits
+    PV.MIN_HITS, PV.CENTRES = a.min_hits, a.centres
     pins = R.parse_pinpoints("(1x1),...,(2x2)", a.image)   # the shapes models' anyres_max_2
     rng = random.Random(a.seed)
     miss = {}                                  # size -> [shapes, missing in base, missing in all]

@@ -75,6 +75,9 @@ class ViewCfg:
 
 MIN_HITS = 3     # --min-hits; 3 suits 8/16-pixel patches, leaves 19 % of shapes out at 32 (check_targets.py)
 #                  and 1 labels kinds from slivers (README, shapes-v2): neither is right at 32
+CENTRES = False  # --centres: also label each shape on the patch holding its centre, in every view
+#                  that shows the centre: every shape a target (check_targets.py: 0 % missing at
+#                  patch 32), and never from a sliver
 
 
 def patch_targets(scene, info, S, p):
@@ -92,8 +95,11 @@ def patch_targets(scene, info, S, p):
     pu = (np.arange(g)[:, None] * p + off[None, :]).reshape(-1)      # g*4 coords
     U = np.broadcast_to(pu[None, :], (g * 4, g * 4))                  # x
     V = np.broadcast_to(pu[:, None], (g * 4, g * 4))                  # y
-    coords = []
+    sh = scene["shapes"]
+    cen = np.array([s["center"] for s in sh], dtype=np.float64).reshape(-1, 2)   # scene coords
+    coords, centre_uv = [], []
     coords.append((U * W / S, V * H / S, np.ones_like(U, dtype=bool)))   # base view (squashed)
+    centre_uv.append(cen * [S / W, S / H])
     wc, hc = info["best"]
     nw, nh = info["content"]
     x0, y0 = info["offset"]
@@ -102,7 +108,7 @@ def patch_targets(scene, info, S, p):
             X, Y = cx + U - x0, cy + V - y0
             ok = (X >= 0) & (X < nw) & (Y >= 0) & (Y < nh)
             coords.append((X * W / nw, Y * H / nh, ok))
-    sh = scene["shapes"]
+            centre_uv.append(cen * [nw / W, nh / H] + [x0 - cx, y0 - cy])
     cols = [s["color"] for s in sh]
     kinds = [s["shape"] for s in sh]
     N = -100
@@ -122,6 +128,10 @@ def patch_targets(scene, info, S, p):
         cnt[:, 0] = 0
         best = cnt.argmax(1)
         best = np.where(cnt.max(1) >= MIN_HITS, best, 0)
+        if CENTRES:
+            for i, (u, v) in enumerate(centre_uv[vi]):
+                if 0 <= u < S and 0 <= v < S:
+                    best[int(v // p) * g + int(u // p)] = i + 1
         ce = cell[best] if vi == 0 else np.full(len(best), N)
         out.append(np.stack([col[best], kind[best], ce, size[best], ncol[best], nkind[best]], 1))
     return np.stack(out, 0)                                             # [n_views, P, 6]
@@ -281,6 +291,9 @@ def main():
                     help="of a patch's 4x4 sample points, how many must fall on a shape for the "
                          "patch to be labelled with it (at 32-pixel patches 3 leaves 19 %% of the "
                          "shapes out and 1 labels kinds from slivers: check_targets.py, README)")
+    ap.add_argument("--centres", action="store_true",
+                    help="also label every shape on the patch holding its centre in each view "
+                         "(at 32-pixel patches: every shape a target; check_targets.py)")
     ap.add_argument("--pos-amp", type=float, default=0.0,
                     help="add a 2-D sine-cosine table of this amplitude to the position init")
     ap.add_argument("--batch", type=int, default=16, help="scenes per step")
@@ -303,8 +316,8 @@ def main():
     ap.add_argument("--resume", help="continue from a stage-1 file (fresh schedule)")
     ap.add_argument("--probe", type=int, default=200, help="held-out scenes for the probe")
     a = ap.parse_args()
-    global MIN_HITS
-    MIN_HITS = a.min_hits
+    global MIN_HITS, CENTRES
+    MIN_HITS, CENTRES = a.min_hits, a.centres
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)

@@ -644,6 +644,8 @@ def main():
     ap.add_argument("--patch", type=int, default=8)
     ap.add_argument("--min-hits", type=int, default=3,
                     help="stage-1 aux targets (pretrain_vision.py --min-hits): use the tower's value")
+    ap.add_argument("--centres", action="store_true",
+                    help="stage-1 aux targets (pretrain_vision.py --centres): use the tower's value")
     ap.add_argument("--probe-every", type=int, default=0,
                     help="every N steps: teacher-forced answer accuracy on dev scenes")
     ap.add_argument("--probe-scenes", type=int, default=40)
@@ -671,7 +673,7 @@ def main():
     ap.add_argument("--export-only", action="store_true", help="export the checkpoint and exit")
     ap.add_argument("--bench-only", type=int, default=0, help="time N steps and exit")
     a = ap.parse_args()
-    PV.MIN_HITS = a.min_hits
+    PV.MIN_HITS, PV.CENTRES = a.min_hits, a.centres
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     global TURNS_SINGLE, SHORT_PAD
