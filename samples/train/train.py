@@ -53,7 +53,8 @@ def hparams(a):
                    "num_hidden_layers": a.lv, "num_attention_heads": a.dv // 24,
                    "layer_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh"},
         "llm": {"hidden_size": a.d, "intermediate_size": a.f, "num_hidden_layers": a.l,
-                "num_attention_heads": a.d // a.head_dim, "rms_norm_eps": 1e-5, "rope_theta": 500000.0},
+                "num_attention_heads": a.d // a.head_dim, "rms_norm_eps": 1e-5,
+                "rope_theta": getattr(a, "rope_theta", 500000.0)},
         "image_aspect_ratio": "anyres_max_2", "image_grid_pinpoints": "(1x1),...,(2x2)",
     }
 
@@ -142,9 +143,10 @@ def make_config(hp, ids, tok_len):
     return MT.llava_config(ids, tok_len, hp["image_grid_pinpoints"], l["rope_theta"], extra)
 
 
-def init_weights(hp, V, seed, qk_std=0.02):
-    """Random init in the checkpoint layout (spec 2.1 names). Linear weights N(0, 0.02), output
-    projections of residual branches scaled by 1/sqrt(2 * layers), norms 1, biases 0."""
+def init_weights(hp, V, seed, qk_std=0.02, embed_std=0.02):
+    """Random init in the checkpoint layout (spec 2.1 names). Linear weights N(0, 0.02), the
+    embeddings N(0, embed_std), q/k N(0, qk_std), output projections of residual branches
+    scaled by 1/sqrt(2 * layers), norms 1, biases 0."""
     g = torch.Generator().manual_seed(seed)
     v, l = hp["vision"], hp["llm"]
     D, F, L = l["hidden_size"], l["intermediate_size"], l["num_hidden_layers"]
@@ -154,7 +156,7 @@ def init_weights(hp, V, seed, qk_std=0.02):
     def n(*shape, std=0.02):
         return torch.randn(*shape, generator=g) * std
 
-    W = {"model.embed_tokens.weight": n(V, D), "lm_head.weight": n(V, D),
+    W = {"model.embed_tokens.weight": n(V, D, std=embed_std), "lm_head.weight": n(V, D),
          "model.norm.weight": torch.ones(D)}
     res = 0.02 / math.sqrt(2 * L)
     for i in range(L):
@@ -602,6 +604,10 @@ def main():
     ap.add_argument("--llm-qk-std", type=float, default=0.02,
                     help="init std of the LLM's q/k projections (larger: sharper attention from "
                          "the start, a shorter plateau before answers depend on the question)")
+    ap.add_argument("--embed-std", type=float, default=0.02,
+                    help="init std of the token embeddings (1.0 shortens recall_probe.py's look-up "
+                         "plateau but did not help stage 2: README 'Seventh attempt')")
+    ap.add_argument("--rope-theta", type=float, default=500000.0)
     ap.add_argument("--projector-init", default="data", choices=["data", "symbolic", "random"])
     ap.add_argument("--img-scale", type=float, default=0.3,
                     help="per-dimension std of the initial image tokens (data init)")
@@ -712,7 +718,7 @@ def main():
     ids = {s: len(tok[0]) + i for i, s in enumerate(MT.SPECIALS)}
     tok_len = len(tok[0]) + len(MT.SPECIALS)
     config = make_config(hp, ids, tok_len)
-    W = init_weights(hp, tok_len, a.seed, a.llm_qk_std)
+    W = init_weights(hp, tok_len, a.seed, a.llm_qk_std, a.embed_std)
     head = None
     if a.init_vision:
         st1 = torch.load(a.init_vision)
