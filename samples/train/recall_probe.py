@@ -32,11 +32,15 @@ ap.add_argument("--layers", type=int, default=4)
 ap.add_argument("--task", default="open", choices=["open", "yn", "mix"])
 ap.add_argument("--theta", type=float, default=500000.0, help="rope_theta")
 ap.add_argument("--wd", type=float, default=0.05)
+ap.add_argument("--fused", action="store_true",
+                help="one token per (colour, shape) pair, as an image token carries both")
+ap.add_argument("--batch", type=int, default=32)
 a = ap.parse_args()
 torch.manual_seed(0)
 torch.set_num_threads(1)
-D, F, L, V = 128, 384, a.layers, 64
-NC, NS = 8, 6   # tokens: colours 0..7, shapes 8..13, Q 20, M 21, sep 22, yes 23, no 24, filler 30..63
+D, F, L, V = 128, 384, a.layers, 128 if a.fused else 64
+NC, NS = 8, 6   # tokens: colours 0..7, shapes 8..13, Q 20, M 21, sep 22, yes 23, no 24,
+# filler 30..63, fused pairs 64 + 8 * shape + colour
 Q, M, SEP, YES, NO = 20, 21, 22, 23, 24
 
 
@@ -77,7 +81,7 @@ def item(rng):
     co = [rng.randrange(NC) for _ in sh]
     seq = [30 + rng.randrange(34) for _ in range(a.pre)]
     for s_, c_ in zip(sh, co):
-        seq += [c_, s_, SEP]
+        seq += [64 + 8 * (s_ - 8) + c_, SEP] if a.fused else [c_, s_, SEP]
     j = rng.randrange(k)
     if a.task == "open" or (a.task == "mix" and rng.random() < 0.5):
         return seq + [Q, sh[j], M], co[j], "open"
@@ -94,10 +98,10 @@ def main():
     t0, hist = time.time(), []
     for step in range(a.steps):
         llm = R.LLaDA(W, Cfg)
-        b = [item(rng) for _ in range(32)]
+        b = [item(rng) for _ in range(a.batch)]
         Lm = max(len(s) for s, _, _ in b)
         X = torch.stack([llm.embed[torch.tensor(s + [SEP] * (Lm - len(s)))] for s, _, _ in b])
-        lg = llm.forward(X)[torch.arange(32), torch.tensor([len(s) - 1 for s, _, _ in b])]
+        lg = llm.forward(X)[torch.arange(a.batch), torch.tensor([len(s) - 1 for s, _, _ in b])]
         Y = torch.tensor([y for _, y, _ in b])
         loss = torch.nn.functional.cross_entropy(lg, Y)
         opt.zero_grad()
@@ -106,7 +110,7 @@ def main():
         opt.step()
         hist += list(zip([t for _, _, t in b], (lg.argmax(-1) == Y).tolist()))
         if (step + 1) % 100 == 0:
-            h = hist[-3200:]   # the last 100 steps
+            h = hist[-100 * a.batch:]   # the last 100 steps
             acc = {t: round(sum(x for tt, x in h if tt == t) / max(1, sum(1 for tt, _ in h if tt == t)), 3)
                    for t in ("open", "yn")}
             print(step + 1, "loss %.3f" % loss, acc, "%.0fs" % (time.time() - t0), flush=True)
