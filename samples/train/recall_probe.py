@@ -11,15 +11,15 @@ running accuracy every 100 steps. The bag level (any colour of the context) is ~
   /usr/bin/python3 recall_probe.py --steps 1000 --emb 1.0 --hd 16   # leaves it (0.90 at 1000)
 """
 import argparse
-import math
 import os
 import random
 import sys
 import time
 
 import torch
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
-import lladav_ref as R  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train as T  # noqa: E402
+R = T.R
 ap = argparse.ArgumentParser()
 ap.add_argument("--hd", type=int, default=32, help="head size (heads = 128 / hd)")
 ap.add_argument("--lr", type=float, default=2e-3)
@@ -51,27 +51,13 @@ class Cfg:
 
 
 def init_weights():
-    """train.init_weights' scheme (N(0, 0.02), residual outputs / sqrt(2 L)), with the embedding
-    and q/k stds as options."""
-    g = torch.Generator().manual_seed(1)
-
-    def n(*shape, std=0.02):
-        return torch.randn(*shape, generator=g) * std
-    W = {"model.embed_tokens.weight": n(V, D, std=a.emb), "lm_head.weight": n(V, D),
-         "model.norm.weight": torch.ones(D)}
-    res = 0.02 / math.sqrt(2 * L)
-    for i in range(L):
-        p = "model.layers.%d." % i
-        W[p + "input_layernorm.weight"] = torch.ones(D)
-        W[p + "post_attention_layernorm.weight"] = torch.ones(D)
-        for nm in "qk":
-            W[p + "self_attn.%s_proj.weight" % nm] = n(D, D, std=a.qk)
-        W[p + "self_attn.v_proj.weight"] = n(D, D)
-        W[p + "self_attn.o_proj.weight"] = n(D, D, std=res)
-        W[p + "mlp.gate_proj.weight"] = n(F, D)
-        W[p + "mlp.up_proj.weight"] = n(F, D)
-        W[p + "mlp.down_proj.weight"] = n(D, F, std=res)
-    return W
+    """train.init_weights (N(0, 0.02), residual outputs / sqrt(2 L), seed 1) with the embedding
+    and q/k stds as options; its tower and projector (a minimal one here) are dropped."""
+    hp = {"llm": {"hidden_size": D, "intermediate_size": F, "num_hidden_layers": L},
+          "vision": {"hidden_size": 24, "intermediate_size": 96, "num_hidden_layers": 1,
+                     "image_size": 32, "patch_size": 16}}
+    W = T.init_weights(hp, V, 1, a.qk, a.emb)
+    return {k: v for k, v in W.items() if k.startswith(("model.embed", "lm_head", "model.norm", "model.layers"))}
 
 
 def item(rng):
