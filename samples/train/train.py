@@ -54,7 +54,7 @@ def hparams(a):
                    "layer_norm_eps": 1e-6, "hidden_act": "gelu_pytorch_tanh"},
         "llm": {"hidden_size": a.d, "intermediate_size": a.f, "num_hidden_layers": a.l,
                 "num_attention_heads": a.d // a.head_dim, "rms_norm_eps": 1e-5,
-                "rope_theta": getattr(a, "rope_theta", 500000.0)},
+                "rope_theta": a.rope_theta},
         "image_aspect_ratio": "anyres_max_2", "image_grid_pinpoints": "(1x1),...,(2x2)",
     }
 
