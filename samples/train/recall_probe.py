@@ -27,6 +27,8 @@ ap.add_argument("--qk", type=float, default=0.05, help="init std of q/k (shapes-
 ap.add_argument("--emb", type=float, default=0.02, help="init std of the token embeddings")
 ap.add_argument("--n", type=int, default=3, help="most (colour, shape) pairs in a context")
 ap.add_argument("--pre", type=int, default=0, help="filler tokens before the pairs")
+ap.add_argument("--fixed-pre", action="store_true",
+                help="the same fillers in every sequence (as the system prompt is)")
 ap.add_argument("--steps", type=int, default=2000)
 ap.add_argument("--layers", type=int, default=4)
 ap.add_argument("--task", default="open", choices=["open", "yn", "mix"])
@@ -65,7 +67,7 @@ def item(rng):
     k = rng.randint(1, a.n)
     sh = rng.sample(range(8, 8 + NS), k)
     co = [rng.randrange(NC) for _ in sh]
-    seq = [30 + rng.randrange(34) for _ in range(a.pre)]
+    seq = [30 + (i % 34 if a.fixed_pre else rng.randrange(34)) for i in range(a.pre)]
     for s_, c_ in zip(sh, co):
         seq += [64 + 8 * (s_ - 8) + c_, SEP] if a.fused else [c_, s_, SEP]
     j = rng.randrange(k)
