@@ -29,6 +29,9 @@ ap.add_argument("--n", type=int, default=3, help="most (colour, shape) pairs in 
 ap.add_argument("--pre", type=int, default=0, help="filler tokens before the pairs")
 ap.add_argument("--fixed-pre", action="store_true",
                 help="the same fillers in every sequence (as the system prompt is)")
+ap.add_argument("--pre-ramp", type=int, default=0,
+                help="grow the fillers from 0 to --pre over this many steps (a length curriculum)")
+ap.add_argument("--pre-hold", type=int, default=0, help="steps without fillers before the ramp")
 ap.add_argument("--steps", type=int, default=2000)
 ap.add_argument("--layers", type=int, default=4)
 ap.add_argument("--task", default="open", choices=["open", "yn", "mix"])
@@ -62,12 +65,12 @@ def init_weights():
     return {k: v for k, v in W.items() if k.startswith(("model.embed", "lm_head", "model.norm", "model.layers"))}
 
 
-def item(rng):
+def item(rng, pre):
     """One sequence: [filler...] (c s SEP)*k Q s_j [c] M -> (tokens, target, kind)."""
     k = rng.randint(1, a.n)
     sh = rng.sample(range(8, 8 + NS), k)
     co = [rng.randrange(NC) for _ in sh]
-    seq = [30 + (i % 34 if a.fixed_pre else rng.randrange(34)) for i in range(a.pre)]
+    seq = [30 + (i % 34 if a.fixed_pre else rng.randrange(34)) for i in range(pre)]
     for s_, c_ in zip(sh, co):
         seq += [64 + 8 * (s_ - 8) + c_, SEP] if a.fused else [c_, s_, SEP]
     j = rng.randrange(k)
@@ -86,7 +89,13 @@ def main():
     t0, hist = time.time(), []
     for step in range(a.steps):
         llm = R.LLaDA(W, Cfg)
-        b = [item(rng) for _ in range(a.batch)]
+        if step < a.pre_hold:
+            pre = 0
+        elif a.pre_ramp:
+            pre = min(a.pre, a.pre * (step - a.pre_hold) // a.pre_ramp)
+        else:
+            pre = a.pre
+        b = [item(rng, pre) for _ in range(a.batch)]
         Lm = max(len(s) for s, _, _ in b)
         X = torch.stack([llm.embed[torch.tensor(s + [SEP] * (Lm - len(s)))] for s, _, _ in b])
         lg = llm.forward(X)[torch.arange(a.batch), torch.tensor([len(s) - 1 for s, _, _ in b])]
