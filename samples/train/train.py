@@ -333,17 +333,19 @@ def batches(rng, scenes, bsz, pool_batches, max_turns):
 # loss
 # ------------------------------------------------------------------------------------------
 
-def encode_scenes(W, cfg, scenes, sids):
+def encode_scenes(W, cfg, scenes, sids, base_only=frozenset()):
     """Image rows of scenes[sids] (one tower + projector pass over all their views, then the
-    reference merge per scene): ({sid: [N_img, D]}, tower features, projector output)."""
-    feats = R.siglip_forward(W, cfg, torch.cat([scenes[s]["views"] for s in sids], 0))
+    reference merge per scene): ({sid: [N_img, D]}, tower features, projector output).
+    Scenes in base_only: the base view only, its rows as merge_views puts them first."""
+    nv = {s: 1 if s in base_only else scenes[s]["views"].shape[0] for s in sids}
+    feats = R.siglip_forward(W, cfg, torch.cat([scenes[s]["views"][:nv[s]] for s in sids], 0))
     Z = R.projector_forward(W, cfg, feats)
     img, off = {}, 0
     for s in sids:
-        n = scenes[s]["views"].shape[0]
-        img[s] = R.merge_views(W, cfg, Z[off:off + n], scenes[s]["info"])
-        off += n
-    return img, feats, Z
+        img[s] = Z[off] if s in base_only else R.merge_views(W, cfg, Z[off:off + nv[s]],
+                                                             scenes[s]["info"])
+        off += nv[s]
+    return img, feats, Z, nv
 
 
 def gt_image(W, cfg, scene, D):
@@ -359,10 +361,22 @@ def gt_image(W, cfg, scene, D):
     return R.merge_views(W, cfg, Z, scene["info"])
 
 
+def splice_prompt(llm, cfg, ids, img, short=False):
+    """Prompt rows [L, D]: ids with the image rows spliced in. short (the length curriculum,
+    README "Eighth attempt"): from the image token on (no BOS, system prompt or user header),
+    with the base view only -- the first (image/patch)^2 rows, as merge_views puts them."""
+    if not short:
+        return C.splice(llm, ids, img)
+    k_img = ids.index(R.IMAGE_TOKEN_INDEX)
+    return C.splice(llm, ids[k_img:], img[:(cfg.v_image // cfg.v_patch) ** 2])
+
+
 def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, aux_weight=0.0,
                aux_shape_weight=1.0, text_only=False, mask_mode="bernoulli", gt_tokens=False,
-               text_loss=False, eot_weight=1.0):
+               text_loss=False, eot_weight=1.0, short_p=0.0):
     """LLaDA-V SFT loss of one batch (see module docstring). Returns (loss, stats).
+    short_p > 0 (--short-steps, a length curriculum): each sequence is, with probability short_p,
+    in splice_prompt's short layout: 26-58 prompt rows instead of 77-129 (47 fewer text tokens).
     vision_reg > 0 adds vision_reg * mean square of the per-view token mean of the projector
     output: without SigLIP's (unused) post-layernorm, a tower trained from scratch can grow a
     huge image-independent component, and the LLM's RMSNorm then sees image tokens that
@@ -370,6 +384,10 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     llm = R.LLaDA(W, cfg)                     # views of W: rebuilt each step for autograd
     sids = sorted({b[1] for b in batch})
     reg = aux = None
+    # the curriculum's draw per sequence; a scene seen only in short sequences needs no crops
+    short = [short_p > 0 and not text_loss and float(torch.rand(1, generator=g)) < short_p
+             for _ in batch]
+    base_only = frozenset(sids) - {b[1] for b, sh in zip(batch, short) if not sh}
     if gt_tokens:
         # --gt-tokens (diagnostic): per-view tokens = the one-hot stage-1 targets of the scene
         # description instead of tower + projector, merged by the real merge_views: tells
@@ -381,7 +399,7 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
         # mapping on ~85-token sequences before the image has to be read
         img = {s: torch.zeros(0, llm.embed.shape[1]) for s in sids}
     else:
-        img, feats, Z = encode_scenes(W, cfg, scenes, sids)
+        img, feats, Z, nv = encode_scenes(W, cfg, scenes, sids, base_only)
         if vision_reg > 0:
             reg = (Z.mean(1) ** 2).mean()
         if head is not None and aux_weight > 0:
@@ -389,25 +407,29 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
             first, off = [], 0
             for s in sids:
                 first.append(off)
-                off += scenes[s]["views"].shape[0]
+                off += nv[s]
             aux, aux_acc = PV.aux_loss(head, feats,
-                                       torch.cat([scenes[s]["aux_tg"] for s in sids], 0),
+                                       torch.cat([scenes[s]["aux_tg"][:nv[s]] for s in sids], 0),
                                        torch.stack([scenes[s]["aux_glob"] for s in sids]),
                                        torch.tensor(first), aux_shape_weight)
     eot, mask = cfg.eot_id, cfg.mask_id
     # token layout of every sequence: (kind, ids-or-embeds); responses as target id tensors
     seqs = []
-    for _, si, turns in batch:
-        if text_loss:
+    for (_, si, turns), sh in zip(batch, short):
+        ids = turns[0][0]["ids"]
+        if sh:
+            # README "Seventh attempt": a comparison ("Is the circle red?") is learnt in a short
+            # context and then carried over to the long one, not learnt in the long one
+            parts = [("prompt", splice_prompt(llm, cfg, ids, img[si], True))]
+        elif text_loss:
             # --mdm-steps: LLaDA pretraining on the whole conversation: the prompt's text tokens
             # are masked and predicted like the response (only the image rows are never
             # masked), so every text token gives a gradient, not only the few answer tokens
-            ids = turns[0][0]["ids"]
             k_img = ids.index(R.IMAGE_TOKEN_INDEX)
             parts = [("resp", (list(ids[:k_img]), "text")), ("prompt", img[si]),
                      ("resp", (list(ids[k_img + 1:]), "text"))]
         else:
-            parts = [("prompt", C.splice(llm, turns[0][0]["ids"], img[si]))]
+            parts = [("prompt", splice_prompt(llm, cfg, ids, img[si]))]
         tg = []
         for j, (q, t, gl) in enumerate(turns):
             if j:
@@ -490,11 +512,12 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
 
 
 @torch.no_grad()
-def probe(W, cfg, dev, gt=False, chunk=16):
+def probe(W, cfg, dev, gt=False, chunk=16, short=False):
     """Teacher-forced dev accuracy: every dev question as a single-turn sequence whose response
     (answer + one eot) is fully masked; a question counts as right when the argmax at every
     answer position is the answer token (the first denoising step of the sampler, greedy).
-    Captions: fraction of caption tokens right. Cheap early signal; eval.py is the real one."""
+    Captions: fraction of caption tokens right. Cheap early signal; eval.py is the real one.
+    short: the curriculum's short layout (batch_loss short_p) instead of the full prompt."""
     llm = R.LLaDA(W, cfg)
     scenes, items = dev
     right = {}
@@ -507,7 +530,7 @@ def probe(W, cfg, dev, gt=False, chunk=16):
             img = encode_scenes(W, cfg, scenes, sids)[0]
         X, spans = [], []
         for si, q in part:
-            pre = C.splice(llm, q["ids"], img[si])
+            pre = splice_prompt(llm, cfg, q["ids"], img[si], short)
             n_r = len(q["ans_ids"]) + 1
             X.append(torch.cat([pre, llm.embed[torch.full((n_r,), cfg.mask_id)]], 0))
             spans.append((pre.shape[0], q))
@@ -520,6 +543,8 @@ def probe(W, cfg, dev, gt=False, chunk=16):
             key = q["type"] if q["type"] != "open" else "open/" + q["category"]
             right.setdefault(key, []).append(sum(ok) / len(ok) if q["type"] == "caption"
                                              else float(all(ok)))
+            if q["type"] == "yesno":
+                right.setdefault("yesno/" + q["category"], []).append(float(all(ok)))
     out = {k: round(100 * float(np.mean(v)), 1) for k, v in sorted(right.items())}
     op = [x for k, v in right.items() if k.startswith("open/") for x in v]
     out["open"] = round(100 * float(np.mean(op)), 1) if op else None
@@ -601,6 +626,8 @@ def main():
     ap.add_argument("--init-vision", help="stage-1 file of pretrain_vision.py (tower + head)")
     ap.add_argument("--init-llm", help="model dir whose language model (embeddings, layers, "
                                        "norm, lm_head) initialises this run")
+    ap.add_argument("--init-ckpt", help="start from every weight (and the stage-1 head) of a "
+                    "train.py checkpoint, with a fresh optimizer and schedule (a fine-tune)")
     ap.add_argument("--llm-qk-std", type=float, default=0.02,
                     help="init std of the LLM's q/k projections (larger: sharper attention from "
                          "the start, a shorter plateau before answers depend on the question)")
@@ -673,6 +700,11 @@ def main():
                     help="from this step on the eot weight is --eot-weight-late (a curriculum: "
                          "answers first, then the stop)")
     ap.add_argument("--eot-weight-late", type=float, default=1.0)
+    ap.add_argument("--short-steps", type=int, default=0,
+                    help="length curriculum: the first N steps train on short sequences (the "
+                    "prompt from the image on, base view only; README 'Eighth attempt')")
+    ap.add_argument("--short-ramp", type=int, default=0,
+                    help="then the share of short sequences falls linearly to 0 over M steps")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--resume", action="store_true")
@@ -738,6 +770,14 @@ def main():
             W[k] = v.clone()
             n_ += 1
         log("language model (%d tensors) from %s" % (n_, a.init_llm))
+    if a.init_ckpt:
+        st0 = torch.load(a.init_ckpt)
+        for k, v in st0["W"].items():
+            assert W[k].shape == v.shape, (k, W[k].shape, v.shape)
+            W[k] = v.clone()
+        if st0.get("head"):
+            head = {k: v.clone() for k, v in st0["head"].items()}
+        log("all weights from %s (step %d)" % (a.init_ckpt, st0["step"]))
     # the reference Config parses the very config.json / tokenizer.json that is exported
     MT.write_json(os.path.join(tok_dir, "config.json"), config)
     hft = C.HFTokenizer(os.path.join(tok_dir, "tokenizer.json"))
@@ -745,10 +785,12 @@ def main():
     cfg = R.Config(tok_dir, W, hft)
     ctok = C.CachedTokenizer(hft)
     prepare(scenes, cfg, ctok, cfg.bos_id)
-    if a.init_vision and a.projector_init == "symbolic":
+    if a.init_ckpt:
+        pass                                   # the checkpoint's projector is kept
+    elif a.init_vision and a.projector_init == "symbolic":
         init_projector_symbolic(W, cfg, head, scenes[:300], a.img_scale)
         log("projector: symbolic init (stage-1 head logits)")
-    if a.init_vision and a.projector_init == "data":
+    elif a.init_vision and a.projector_init == "data":
         init_projector(W, cfg, head, scenes[:300], a.img_scale)
         log("projector: data-dependent init (centred PCA whitening + stage-1 head directions)")
     nimg = [s["n_img"] for s in scenes]
@@ -819,6 +861,11 @@ def main():
             f = max(f, used() / (a.minutes * 60))
         return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, f))))
 
+    def short_share(s):
+        if s < a.short_steps:
+            return 1.0
+        return max(0.0, 1.0 - (s - a.short_steps + 1) / a.short_ramp) if a.short_ramp else 0.0
+
     t_train = time.time()
     acc_loss, acc_n = 0.0, 0
     ce_acc = {}
@@ -840,7 +887,8 @@ def main():
                               aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight,
                               text_only=step < a.text_warmup, mask_mode=a.mask_mode,
                               gt_tokens=a.gt_tokens, text_loss=step < a.mdm_steps,
-                              eot_weight=a.eot_weight if step < a.eot_late_from else a.eot_weight_late)
+                              eot_weight=a.eot_weight if step < a.eot_late_from else a.eot_weight_late,
+                              short_p=short_share(step))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_([p_ for gr in opt.param_groups for p_ in gr["params"]],
@@ -861,8 +909,8 @@ def main():
             hist["loss"].append(acc_loss / acc_n)
             for t, v in ce_acc.items():
                 hist["ce_by_type"].setdefault(t, []).append((step + 1, float(np.mean(v))))
-            log("step %d/%d loss %.4f lr %.2e gnorm %.2f aux %s ce %s | %.2fs/step eta %.0fmin"
-                % (step + 1, a.steps, acc_loss / acc_n, lr_at(step), float(gn),
+            log("step %d/%d loss %.4f lr %.2e gnorm %.2f short %.2f aux %s ce %s | %.2fs/step eta %.0fmin"
+                % (step + 1, a.steps, acc_loss / acc_n, lr_at(step), float(gn), short_share(step),
                    "%.3g" % st["aux"] if st["aux"] is not None else "-",
                    " ".join("%s=%.3f" % (t, np.mean(v)) for t, v in sorted(ce_acc.items())),
                    el / done, (a.steps - step - 1) * el / done / 60))
@@ -872,6 +920,9 @@ def main():
             pr = probe(W, cfg, dev, a.gt_tokens)
             hist.setdefault("probe", []).append((step + 1, pr))
             log("probe step %d (%.0fs): %s" % (step + 1, time.time() - t_p, json.dumps(pr)))
+            if short_share(step) > 0:
+                log("probe (short layout) step %d: %s"
+                    % (step + 1, json.dumps(probe(W, cfg, dev, a.gt_tokens, short=True))))
         last = step + 1 == a.steps or (a.minutes and used() >= a.minutes * 60)
         if (step + 1) % a.ckpt_every == 0 or last:
             torch.save({"W": {k: v.detach() for k, v in W.items()}, "opt": opt.state_dict(),
@@ -896,8 +947,9 @@ def finish(a, W, config, tok, hp, hist, train_time, wall):
     info = {"steps_done": hist["step"][-1] if hist["step"] else 0,
             "hyper_parameters": {**hpj, "arch": hp, "type_weights": TYPE_WEIGHTS,
                                  "single_turn_fraction": TURNS_SINGLE, "short_pad": SHORT_PAD,
-                                 "optimizer": "AdamW betas (0.9, 0.95), warmup then cosine to 5%, "
-                                              "clip 1.0, progress = max(step, wall-clock) fraction",
+                                 "optimizer": "AdamW betas (0.9, 0.95), warmup then cosine to 5%%, "
+                                              "clip %g, progress = max(step, wall-clock) fraction"
+                                              % a.clip,
                                  "mask_eps": 1e-3, "response_padding": "<|eot_id|>"},
             "params": nparam, "size_bytes_f32": nparam * 4, "tokenizer_len": config["vocab_size"],
             "stage1_vision_pretraining": stage1_info(a),
