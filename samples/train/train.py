@@ -363,7 +363,7 @@ def gt_image(W, cfg, scene, D):
 
 def splice_prompt(llm, cfg, ids, img, short=False):
     """Prompt rows [L, D]: ids with the image rows spliced in. short (the length curriculum,
-    README "Eighth attempt"): from the image token on (no BOS, system prompt or user header),
+    README "shapes-v3"): from the image token on (no BOS, system prompt or user header),
     with the base view only -- the first (image/patch)^2 rows, as merge_views puts them."""
     if not short:
         return C.splice(llm, ids, img)
@@ -418,8 +418,9 @@ def batch_loss(W, cfg, batch, scenes, g, eps=1e-3, vision_reg=0.0, head=None, au
     for (_, si, turns), sh in zip(batch, short):
         ids = turns[0][0]["ids"]
         if sh:
-            # README "Seventh attempt": a comparison ("Is the circle red?") is learnt in a short
-            # context and then carried over to the long one, not learnt in the long one
+            # README "Seventh attempt": with perfect image tokens a comparison ("Is the circle
+            # red?") was learnt in a short context and carried over to the long one, and not
+            # learnt in the long one; the shapes-v3 fine-tune's control did not show that gap
             parts = [("prompt", splice_prompt(llm, cfg, ids, img[si], True))]
         elif text_loss:
             # --mdm-steps: LLaDA pretraining on the whole conversation: the prompt's text tokens
@@ -702,7 +703,7 @@ def main():
     ap.add_argument("--eot-weight-late", type=float, default=1.0)
     ap.add_argument("--short-steps", type=int, default=0,
                     help="length curriculum: the first N steps train on short sequences (the "
-                    "prompt from the image on, base view only; README 'Eighth attempt')")
+                    "prompt from the image on, base view only; README 'shapes-v3')")
     ap.add_argument("--short-ramp", type=int, default=0,
                     help="then the share of short sequences falls linearly to 0 over M steps")
     ap.add_argument("--log-every", type=int, default=10)
