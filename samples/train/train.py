@@ -29,8 +29,14 @@ import os
 import random
 import time
 
-import numpy as np
-import torch
+# --threads sets torch's pool; without these, each process also kept a second BLAS/OpenMP thread
+# spinning (half the machine's CPU time in the kernel): two one-thread runs side by side took
+# 0.44 s/step each at step 50 without them, 0.32 with them
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 import common as C
 import gen_data as G
@@ -348,6 +354,31 @@ def encode_scenes(W, cfg, scenes, sids, base_only=frozenset()):
     return img, feats, Z, nv
 
 
+def fit_head(W, cfg, scenes, dv, seed, shape_w, n=600, steps=400):
+    """A fresh stage-1 head (PV.init_head) fitted on the frozen tower's features of n scenes:
+    --init-ckpt from an exported model has no head, and a random one under --aux-weight would
+    pull the tower towards noise. Full-batch AdamW on the aux loss alone; logs its accuracies."""
+    sc = scenes[:n]
+    with torch.no_grad():
+        feats = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in sc], 0))
+    nv = [s["views"].shape[0] for s in sc]
+    first = torch.tensor([sum(nv[:i]) for i in range(len(sc))])
+    tg = torch.cat([s["aux_tg"][:k] for s, k in zip(sc, nv)], 0)
+    glob = torch.stack([s["aux_glob"] for s in sc])
+    head = PV.init_head(dv, seed + 1)
+    for v in head.values():
+        v.requires_grad_()
+    opt = torch.optim.AdamW(list(head.values()), lr=1e-2, weight_decay=0.0)
+    for _ in range(steps):
+        loss, acc = PV.aux_loss(head, feats, tg, glob, first, shape_w)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    note = ("stage-1 head re-fitted on the frozen tower (%d scenes, %d steps): loss %.3f %s"
+            % (len(sc), steps, float(loss), json.dumps({k: round(v, 3) for k, v in acc.items()})))
+    return {k: v.detach() for k, v in head.items()}, note
+
+
 def gt_image(W, cfg, scene, D):
     """--gt-tokens: one-hot stage-1 targets per view patch (31 of D dims, x3) -> merge_views."""
     tg_ = scene["aux_tg"].long()
@@ -628,7 +659,8 @@ def main():
     ap.add_argument("--init-llm", help="model dir whose language model (embeddings, layers, "
                                        "norm, lm_head) initialises this run")
     ap.add_argument("--init-ckpt", help="start from every weight (and the stage-1 head) of a "
-                    "train.py checkpoint, with a fresh optimizer and schedule (a fine-tune)")
+                    "train.py checkpoint, or from an exported model directory (the head then "
+                    "re-fitted), with a fresh optimizer and schedule (a fine-tune)")
     ap.add_argument("--llm-qk-std", type=float, default=0.02,
                     help="init std of the LLM's q/k projections (larger: sharper attention from "
                          "the start, a shorter plateau before answers depend on the question)")
@@ -772,7 +804,14 @@ def main():
             n_ += 1
         log("language model (%d tensors) from %s" % (n_, a.init_llm))
     if a.init_ckpt:
-        st0 = torch.load(a.init_ckpt)
+        # a train.py checkpoint, or an exported model directory (samples/models/<name>: the
+        # weights only -- the stage-1 head is not exported, it is re-fitted below)
+        if os.path.isdir(a.init_ckpt):
+            st0 = {"W": R.load_weights(a.init_ckpt), "step": -1}
+            assert set(st0["W"]) == set(W), sorted(set(st0["W"]) ^ set(W))
+            head = None
+        else:
+            st0 = torch.load(a.init_ckpt)
         for k, v in st0["W"].items():
             assert W[k].shape == v.shape, (k, W[k].shape, v.shape)
             W[k] = v.clone()
@@ -786,6 +825,9 @@ def main():
     cfg = R.Config(tok_dir, W, hft)
     ctok = C.CachedTokenizer(hft)
     prepare(scenes, cfg, ctok, cfg.bos_id)
+    if a.init_ckpt and head is None and a.aux_weight > 0:
+        head, note = fit_head(W, cfg, scenes, a.dv, a.seed, a.aux_shape_weight)
+        log(note)
     if a.init_ckpt:
         pass                                   # the checkpoint's projector is kept
     elif a.init_vision and a.projector_init == "symbolic":
