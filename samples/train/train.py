@@ -45,6 +45,7 @@ import pretrain_vision as PV
 R, MT = C.R, C.MT
 
 TYPE_WEIGHTS = {"open": 0.38, "yesno": 0.28, "mc": 0.28, "caption": 0.06}
+CATEGORY_WEIGHTS = {}       # --category-weights: a question's odds within its type, by category
 TURNS_SINGLE = 0.35   # fraction of single-turn sequences (the exact inference layout)
 SHORT_PAD = 0.7       # fraction of last turns with answer + 1..3 eot (else runner lengths)
 
@@ -308,7 +309,11 @@ def sample_conversation(rng, scenes, max_turns):
         qs = scenes[si]["q"][t]
         if not qs:
             continue
-        i = rng.randrange(len(qs))
+        if CATEGORY_WEIGHTS:
+            i = rng.choices(range(len(qs)), [CATEGORY_WEIGHTS.get(q["category"], 1.0)
+                                             for q in qs])[0]
+        else:
+            i = rng.randrange(len(qs))      # (without weights: the draws of earlier runs)
         if (t, i) in seen:
             if len(seen) >= sum(len(v) for v in scenes[si]["q"].values()):
                 break
@@ -683,6 +688,9 @@ def main():
                          "generation lengths 2 / 16 / 64 or random up to them)")
     ap.add_argument("--type-weights", default="",
                     help="open,yesno,mc,caption sampling weights (default %s)" % TYPE_WEIGHTS)
+    ap.add_argument("--category-weights", default="",
+                    help="e.g. position=4: within a type, a question of that category is drawn "
+                         "with that weight (others 1)")
     ap.add_argument("--single-turn", type=float, default=0.35,
                     help="fraction of single-turn sequences (the rest pack 2..--max-turns turns)")
     ap.add_argument("--merges", type=int, default=700)
@@ -753,6 +761,9 @@ def main():
     if a.type_weights:
         TYPE_WEIGHTS.update(zip(("open", "yesno", "mc", "caption"),
                                 (float(x) for x in a.type_weights.split(","))))
+    for kv in filter(None, a.category_weights.split(",")):
+        k, v = kv.split("=")
+        CATEGORY_WEIGHTS[k] = float(v)
     if a.export_only:
         export_checkpoint(a)
         return
@@ -989,6 +1000,7 @@ def finish(a, W, config, tok, hp, hist, train_time, wall):
                                                           "bench_only")}
     info = {"steps_done": hist["step"][-1] if hist["step"] else 0,
             "hyper_parameters": {**hpj, "arch": hp, "type_weights": TYPE_WEIGHTS,
+                                 "category_weights": CATEGORY_WEIGHTS,
                                  "single_turn_fraction": TURNS_SINGLE, "short_pad": SHORT_PAD,
                                  "optimizer": "AdamW betas (0.9, 0.95), warmup then cosine to 5%%, "
                                               "clip %g, progress = max(step, wall-clock) fraction"
