@@ -46,6 +46,7 @@ R, MT = C.R, C.MT
 
 TYPE_WEIGHTS = {"open": 0.38, "yesno": 0.28, "mc": 0.28, "caption": 0.06}
 CATEGORY_WEIGHTS = {}       # --category-weights: a question's odds within its type, by category
+MC_HINT = "Hint: the answer is %s. "   # --mc-hint: the "mc_hint" type's prefix (see build_scenes)
 TURNS_SINGLE = 0.35   # fraction of single-turn sequences (the exact inference layout)
 SHORT_PAD = 0.7       # fraction of last turns with answer + 1..3 eot (else runner lengths)
 
@@ -202,6 +203,12 @@ def build_scenes(seed, count, one=0.0):
         for t in qs:
             for q in qs[t]:
                 q["no_think"] = rng.random() < 0.7
+        if TYPE_WEIGHTS.get("mc_hint"):
+            # --mc-hint: every multiple-choice question again with its answer's text in the
+            # question, so the letter is found by matching text alone -- the "answer with the
+            # matching option's letter" half of the task, learnt without the image look-up
+            qs["mc_hint"] = [dict(q, question=MC_HINT % q["choices"]["ABCD".index(q["answer"])]
+                                  + q["question"]) for q in qs["mc"]]
         out.append({"scene": sc, "image": G.render(sc), "q": qs})
     return out
 
@@ -322,7 +329,7 @@ def sample_conversation(rng, scenes, max_turns):
         turns.append([qs[i], t])
     out = []
     for j, (q, t) in enumerate(turns):
-        out.append((q, t, gen_len(rng, t, len(q["ans_ids"]), last=(j == len(turns) - 1))))
+        out.append((q, t, gen_len(rng, q["type"], len(q["ans_ids"]), last=(j == len(turns) - 1))))
     n = scenes[si]["n_img"] + len(out[0][0]["ids"]) - 1 + sum(x[2] for x in out) + \
         sum(len(q["ids2"]) for q, _, _ in out[1:])
     return (n, si, out)
@@ -688,6 +695,9 @@ def main():
                          "generation lengths 2 / 16 / 64 or random up to them)")
     ap.add_argument("--type-weights", default="",
                     help="open,yesno,mc,caption sampling weights (default %s)" % TYPE_WEIGHTS)
+    ap.add_argument("--mc-hint", type=float, default=0.0,
+                    help="sampling weight of hinted multiple choice (the answer's text in the "
+                         "question; build_scenes), next to --type-weights'")
     ap.add_argument("--category-weights", default="",
                     help="e.g. position=4: within a type, a question of that category is drawn "
                          "with that weight (others 1)")
@@ -761,6 +771,8 @@ def main():
     if a.type_weights:
         TYPE_WEIGHTS.update(zip(("open", "yesno", "mc", "caption"),
                                 (float(x) for x in a.type_weights.split(","))))
+    if a.mc_hint > 0:
+        TYPE_WEIGHTS["mc_hint"] = a.mc_hint
     for kv in filter(None, a.category_weights.split(",")):
         k, v = kv.split("=")
         CATEGORY_WEIGHTS[k] = float(v)
