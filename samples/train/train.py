@@ -138,6 +138,34 @@ def init_projector_symbolic(W, cfg, head, scenes, out_std, gain=4.0, rest=0.1):
     set_projector(W, F, rows, bias, out_std, ref_dims=Hw.shape[0])
 
 
+@torch.no_grad()
+def inject_cell(W, cfg, head, scenes, gain=4.0):
+    """--inject-cell: hand the LLM the layout cell of every token again. The tower reads it (a
+    linear probe on its base-view features: 0.99) but the trained projector had dropped it (the
+    same probe on the projector's output: 0.17, chance 0.13), so "Where is the X?" could not be
+    answered. The 9 hidden units of the projector with the smallest output weights become the
+    (re-fitted) stage-1 head's cell logits, made as in init_projector_symbolic; each writes
+    along a random unit direction with the median output-weight norm; the output bias keeps
+    the mean of the projector's output unchanged."""
+    Wp = "model.mm_projector."
+    W0, b0, W2, b2 = (W[Wp + k] for k in ("0.weight", "0.bias", "2.weight", "2.bias"))
+    F = R.siglip_forward(W, cfg, torch.cat([s["views"] for s in scenes], 0)).reshape(-1, cfg.v_hidden)
+    o = PV.TOK_SPLITS[0] + PV.TOK_SPLITS[1]
+    Hw, hb = head["tok.weight"][o:o + 9], head["tok.bias"][o:o + 9]
+    Lg = F @ Hw.T + hb
+    sd = Lg.std(0).clamp_min(1e-6)
+    cn = W2.norm(dim=0)
+    units = cn.argsort()[:9]
+    old = R.gelu_erf(F @ W0[units].T + b0[units]).mean(0) @ W2[:, units].T
+    W0[units] = Hw * (gain / sd)[:, None]
+    b0[units] = (hb - Lg.mean(0)) * (gain / sd) - 0.5 * gain
+    g = torch.Generator().manual_seed(1234)
+    dirs = torch.randn(W2.shape[0], 9, generator=g)
+    W2[:, units] = dirs / dirs.norm(dim=0) * cn.median()
+    b2 += old - R.gelu_erf(F @ W0[units].T + b0[units]).mean(0) @ W2[:, units].T
+    return units.tolist()
+
+
 def make_config(hp, ids, tok_len):
     v, l = hp["vision"], hp["llm"]
     extra = dict(l)
@@ -695,6 +723,9 @@ def main():
                          "generation lengths 2 / 16 / 64 or random up to them)")
     ap.add_argument("--type-weights", default="",
                     help="open,yesno,mc,caption sampling weights (default %s)" % TYPE_WEIGHTS)
+    ap.add_argument("--inject-cell", type=float, default=0.0,
+                    help="gain: the projector's 9 least-used hidden units become the stage-1 "
+                         "head's layout-cell logits (inject_cell; needs --init-ckpt)")
     ap.add_argument("--mc-hint", type=float, default=0.0,
                     help="sampling weight of hinted multiple choice (the answer's text in the "
                          "question; build_scenes), next to --type-weights'")
@@ -851,7 +882,10 @@ def main():
     if a.init_ckpt and head is None and a.aux_weight > 0:
         head, note = fit_head(W, cfg, scenes, a.dv, a.seed, a.aux_shape_weight)
         log(note)
-    if a.init_ckpt:
+    if a.inject_cell > 0:
+        log("projector: cell logits injected into hidden units %s"
+            % inject_cell(W, cfg, head, scenes[:300], a.inject_cell))
+    elif a.init_ckpt:
         pass                                   # the checkpoint's projector is kept
     elif a.init_vision and a.projector_init == "symbolic":
         init_projector_symbolic(W, cfg, head, scenes[:300], a.img_scale)
