@@ -413,8 +413,9 @@ class LLaDA:
             self._rope[L] = (emb.cos().to(self.dtype), emb.sin().to(self.dtype))
         return self._rope[L]
 
-    def forward(self, E):
-        """E: [B, L, D] input embeddings -> logits [B, L, V_eff] (rotate-half RoPE, no mask)."""
+    def forward(self, E, hidden=None):
+        """E: [B, L, D] input embeddings -> logits [B, L, V_eff] (rotate-half RoPE, no mask).
+        hidden: a list that receives the residual stream after each layer (diagnostics)."""
         c = self.cfg
         B, L, D = E.shape
         Hh, dh = c.num_heads, D // c.num_heads
@@ -435,6 +436,8 @@ class LLaDA:
             h = h + o @ w["o"].T
             m = self.rms(h, w["ln2"])
             h = h + (torch.nn.functional.silu(m @ w["gate"].T) * (m @ w["up"].T)) @ w["down"].T
+            if hidden is not None:
+                hidden.append(h)
         h = self.rms(h, self.norm)
         return h @ self.head.T
 
