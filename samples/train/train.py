@@ -394,6 +394,15 @@ def encode_scenes(W, cfg, scenes, sids, base_only=frozenset()):
     return img, feats, Z, nv
 
 
+def eot_weight_at(a, step):
+    """The eot padding's loss weight at a step: --eot-weight, then --eot-weight-late from
+    --eot-late-from on (over --eot-ramp steps, linearly)."""
+    if step < a.eot_late_from:
+        return a.eot_weight
+    f = min(1.0, (step - a.eot_late_from + 1) / a.eot_ramp) if a.eot_ramp > 0 else 1.0
+    return a.eot_weight + f * (a.eot_weight_late - a.eot_weight)
+
+
 def fit_head(W, cfg, scenes, dv, seed, shape_w, n=600, steps=400):
     """A fresh stage-1 head (PV.init_head) fitted on the frozen tower's features of n scenes:
     --init-ckpt from an exported model has no head, and a random one under --aux-weight would
@@ -782,6 +791,9 @@ def main():
                     help="from this step on the eot weight is --eot-weight-late (a curriculum: "
                          "answers first, then the stop)")
     ap.add_argument("--eot-weight-late", type=float, default=1.0)
+    ap.add_argument("--eot-ramp", type=int, default=0,
+                    help="from --eot-late-from, reach --eot-weight-late linearly over N steps "
+                         "(0: a switch; the switch cost a dip of ~300 steps in every phase)")
     ap.add_argument("--short-steps", type=int, default=0,
                     help="length curriculum: the first N steps train on short sequences (the "
                     "prompt from the image on, base view only; README 'shapes-v3')")
@@ -987,7 +999,7 @@ def main():
                               aux_weight=a.aux_weight, aux_shape_weight=a.aux_shape_weight,
                               text_only=step < a.text_warmup, mask_mode=a.mask_mode,
                               gt_tokens=a.gt_tokens, text_loss=step < a.mdm_steps,
-                              eot_weight=a.eot_weight if step < a.eot_late_from else a.eot_weight_late,
+                              eot_weight=eot_weight_at(a, step),
                               short_p=short_share(step))
         opt.zero_grad(set_to_none=True)
         loss.backward()
