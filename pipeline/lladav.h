@@ -48,7 +48,7 @@ typedef struct {
 lv_model_params lv_model_default_params(void);
 
 /* Name of the model shipped with lladav (samples/models/<name>). */
-#define LV_BUNDLED_MODEL "shapes-v3"
+#define LV_BUNDLED_MODEL "shapes-v4"
 
 /* The model directory to use when none is given: $LLADAV_MODEL when set and non-empty, else
  * the bundled model, looked up next to the running executable (<exe dir>/../share/lladav/

@@ -10,7 +10,7 @@ tokens, drop one trailing ".", strip.
 Scoring: yesno = answer word, mc = option letter, open = normalised exact match against any of
 `answers`, caption = exact match and word F1 against the reference caption.
 
-  /usr/bin/python3 eval.py --model ../models/shapes-v3 --bench ../bench [--blank] [--limit N]
+  /usr/bin/python3 eval.py --model ../models/shapes-v4 --bench ../bench [--blank] [--limit N]
       [--predictions FILE]
 
 --blank replaces every image by a plain image of its corner (background) colour: the colour

@@ -5,10 +5,10 @@ the LLM's residual stream at that image row after each layer (prompt: the scene'
 the X?" question, the full chat layout). Probe fitted on 70 % of the patches, accuracy on the
 rest; chance is the majority class, printed first.
 
-  /usr/bin/python3 probe_cell.py --model ../models/shapes-v3 [--inject-cell 4]
+  /usr/bin/python3 probe_cell.py [--model ../models/shapes-v4] [--inject-cell 4]
 
 --inject-cell applies train.py's inject_cell (with a re-fitted stage-1 head) before probing.
-samples/train/README.md "shapes-v3, positions" has the numbers."""
+samples/train/README.md ("shapes-v4", positions) has the numbers."""
 import argparse
 import os
 
@@ -35,7 +35,7 @@ def linear_probe(F, Y, ntr, steps=300):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=os.path.join(C.REPO, "samples", "models", "shapes-v3"))
+    ap.add_argument("--model", default=os.path.join(C.REPO, "samples", "models", "shapes-v4"))
     ap.add_argument("--scenes", type=int, default=400)
     ap.add_argument("--seed", type=int, default=777, help="scene seed (not a training seed)")
     ap.add_argument("--inject-cell", type=float, default=0.0)

@@ -695,7 +695,7 @@ def draw_loss_png(path, steps, losses, title):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v3"))
+    ap.add_argument("--out", default=os.path.join(C.REPO, "samples", "models", "shapes-v4"))
     ap.add_argument("--work", default="/tmp/trainer")
     ap.add_argument("--seed", type=int, default=1000, help="data + init seed (eval uses others)")
     ap.add_argument("--scenes", type=int, default=6000, help="scenes per data pool")
