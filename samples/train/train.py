@@ -737,7 +737,7 @@ def main():
                          "head's layout-cell logits (inject_cell; needs --init-ckpt)")
     ap.add_argument("--mc-hint", type=float, default=0.0,
                     help="sampling weight of hinted multiple choice (the answer's text in the "
-                         "question; build_scenes), next to --type-weights'")
+                         "question; build_scenes), next to --type-weights")
     ap.add_argument("--category-weights", default="",
                     help="e.g. position=4: within a type, a question of that category is drawn "
                          "with that weight (others 1)")
@@ -891,7 +891,9 @@ def main():
     cfg = R.Config(tok_dir, W, hft)
     ctok = C.CachedTokenizer(hft)
     prepare(scenes, cfg, ctok, cfg.bos_id)
-    if a.init_ckpt and head is None and a.aux_weight > 0:
+    if a.inject_cell > 0 and not a.init_ckpt:
+        raise SystemExit("--inject-cell changes a trained projector: it needs --init-ckpt")
+    if a.init_ckpt and head is None and (a.aux_weight > 0 or a.inject_cell > 0):
         head, note = fit_head(W, cfg, scenes, a.dv, a.seed, a.aux_shape_weight)
         log(note)
     if a.inject_cell > 0:
